@@ -1,0 +1,26 @@
+"""Entry point of the ``tradeledger`` command: collects the sub-commands of each area."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import chain
+from cli.cid import register as register_cid
+
+app = typer.Typer(
+    name="tradeledger",
+    help="Trade Document Ledger: notarise trade documents on an EVM chain, files on IPFS.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+register_cid(app)
+chain.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

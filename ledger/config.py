@@ -1,0 +1,85 @@
+"""Settings: the one place the Trade Document Ledger reads its configuration.
+
+Every value comes from an environment variable prefixed ``TRADELEDGER_`` (or a ``.env``
+file in the working directory) and has a default that runs everything locally. Nothing
+else in the code reads the environment.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """All configuration of the library, the service, the CLI and the scripts."""
+
+    model_config = SettingsConfigDict(env_prefix="TRADELEDGER_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / ".data",
+        description="Folder for the chain state, deployment record, keystores and IPFS blocks.",
+    )
+
+    # --- chain -------------------------------------------------------------------------
+    chain: Literal["anvil", "hardhat", "rpc"] = Field(
+        default="anvil",
+        description="Which chain the scripts start (anvil, hardhat) or 'rpc' for an existing node.",
+    )
+    rpc_url: str = Field(default="http://127.0.0.1:8545", description="JSON-RPC endpoint.")
+    anvil_state_interval: int = Field(
+        default=1,
+        ge=1,
+        description="Seconds between anvil state dumps: the most a SIGKILL of the chain can lose.",
+    )
+    receipt_poll_interval: float = Field(
+        default=0.002,
+        gt=0,
+        description="Seconds between receipt polls (local chains mine at once).",
+    )
+    receipt_timeout: float = Field(
+        default=120.0, gt=0, description="Seconds to wait for a receipt."
+    )
+    deployer_key: SecretStr | None = Field(
+        default=None,
+        description="Private key that deploys and administers the contracts. Unset on a local "
+        "chain: a key is generated, funded from the node's dev account and kept in an "
+        "encrypted keystore under data_dir.",
+    )
+    keystore_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret that encrypts keystores at rest. Unset: generated once into "
+        "data_dir/secret (mode 600).",
+    )
+
+    # --- IPFS --------------------------------------------------------------------------
+    ipfs_rpc_url: str | None = Field(
+        default=None,
+        description="Kubo RPC API of an IPFS node (e.g. http://127.0.0.1:5001). Unset: the "
+        "embedded block store under data_dir/blocks.",
+    )
+    ipfs_timeout: float = Field(default=30.0, gt=0, description="Seconds per IPFS RPC call.")
+
+    @property
+    def chain_dir(self) -> Path:
+        return self.data_dir / "chain"
+
+    @property
+    def deployment_file(self) -> Path:
+        return self.data_dir / "deployment.json"
+
+    @property
+    def blocks_dir(self) -> Path:
+        return self.data_dir / "blocks"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own ``Settings`` instead)."""
+    return Settings()

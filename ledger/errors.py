@@ -1,0 +1,88 @@
+"""The one exception tree of the Trade Document Ledger.
+
+Every error a caller can meet derives from ``LedgerError`` and carries a message that says
+what to do next. The API maps the categories to HTTP statuses in one handler::
+
+    LedgerError
+    ├── InvalidInput           bad input from the caller (422 / 400)
+    ├── NotFound               unknown document, organisation, CID... (404)
+    ├── Conflict               already registered, already revoked... (409)
+    ├── Forbidden              wrong role, key outside its validity window (403)
+    ├── Unavailable            a backend is down or too slow: retry later (503)
+    │   ├── ChainUnavailable
+    │   └── StoreUnavailable
+    │       └── StoreTimeout
+    ├── ContractError          a contract call reverted with a named custom error; it is
+    │                          also an instance of one category above (see ``ledger.chain``)
+    ├── DeploymentError        no deployment, or one that the chain no longer holds
+    └── IntegrityError         bytes that do not match their hash or CID
+        └── CidMismatch
+"""
+
+from __future__ import annotations
+
+
+class LedgerError(Exception):
+    """Root of every error raised by the ledger library."""
+
+
+class InvalidInput(LedgerError):
+    """The caller's input is malformed or out of range."""
+
+
+class NotFound(LedgerError):
+    """The thing asked for does not exist."""
+
+
+class Conflict(LedgerError):
+    """The action conflicts with the current state (e.g. registered twice)."""
+
+
+class Forbidden(LedgerError):
+    """The caller's key or role may not do this."""
+
+
+class Unavailable(LedgerError):
+    """A backend (chain, IPFS) cannot be reached or did not answer in time."""
+
+
+class ChainUnavailable(Unavailable):
+    """The JSON-RPC endpoint of the chain cannot be reached."""
+
+
+class StoreUnavailable(Unavailable):
+    """The content store (IPFS node) cannot be reached."""
+
+
+class StoreTimeout(StoreUnavailable):
+    """The content store did not answer in time."""
+
+
+class DeploymentError(LedgerError):
+    """No usable deployment of the contracts on the configured chain."""
+
+
+class IntegrityError(LedgerError):
+    """Bytes do not match the hash or CID they are stored under."""
+
+
+class CidMismatch(IntegrityError):
+    """An IPFS node computed a different CID than ours for the same bytes."""
+
+
+class ContentNotFound(NotFound):
+    """The content store does not hold the CID asked for."""
+
+
+class ContractError(LedgerError):
+    """A contract call reverted with one of the contracts' custom errors.
+
+    ``name`` is the Solidity error name and ``params`` its decoded arguments. Instances are
+    created by ``ledger.chain`` as a subclass that also derives from the right category
+    (``Conflict``, ``Forbidden``...), so callers may catch either.
+    """
+
+    def __init__(self, name: str, params: dict[str, object], message: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.params = params

@@ -1,0 +1,48 @@
+"""Fixtures shared by every test: the three EVM implementations the contracts run on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from web3 import Web3
+
+from ledger.chain import PYEVM, connect
+from ledger.localchain import LocalChain, free_port
+
+CHAINS = ["pyevm", "anvil", "hardhat"]
+
+
+@pytest.fixture(scope="session", params=CHAINS)
+def w3(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web3]:
+    """A Web3 connected to a fresh chain of each kind: in-process py-evm, anvil, Hardhat node."""
+    kind = request.param
+    if kind == PYEVM:
+        yield connect(PYEVM)
+        return
+    chain = LocalChain(kind, free_port(), tmp_path_factory.mktemp(kind), persistent=False)
+    chain.start()
+    try:
+        yield connect(chain.url)
+    finally:
+        chain.stop()
+
+
+def advance_time(w3: Web3, seconds: int) -> int:
+    """Move the chain's clock forward and mine a block; returns the new block's timestamp."""
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    provider = w3.provider
+    if hasattr(provider, "ethereum_tester"):
+        provider.ethereum_tester.time_travel(now + seconds)
+    else:
+        provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
+        provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    return int(w3.eth.get_block("latest")["timestamp"])
+
+
+def fund(w3: Web3, *addresses: str, wei: int = 10**21) -> None:
+    """Send ether from the node's first (unlocked, pre-funded) dev account."""
+    source = w3.eth.accounts[0]
+    hashes = [w3.eth.send_transaction({"from": source, "to": a, "value": wei}) for a in addresses]
+    for h in hashes:
+        w3.eth.wait_for_transaction_receipt(h, poll_latency=0.01)
