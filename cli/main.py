@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import chain
+from cli import chain, serve
 from cli.cid import register as register_cid
 
 app = typer.Typer(
@@ -16,6 +16,7 @@ app = typer.Typer(
 )
 register_cid(app)
 chain.register(app)
+serve.register(app)
 
 
 def main() -> None:

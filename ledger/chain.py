@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 from eth_account import Account
@@ -30,9 +31,7 @@ PYEVM = "pyevm"
 def connect(rpc_url: str, timeout: float = 10.0) -> Web3:
     """A Web3 for ``rpc_url`` (or ``"pyevm"`` for an in-process chain) that has answered once."""
     if rpc_url == PYEVM:
-        from web3 import EthereumTesterProvider
-
-        return Web3(EthereumTesterProvider())
+        return Web3(_serialised_tester_provider())
     w3 = Web3(HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
     try:
         w3.eth.chain_id  # noqa: B018 - a first call proves the endpoint answers
@@ -42,6 +41,27 @@ def connect(rpc_url: str, timeout: float = 10.0) -> Web3:
             "with `scripts/chain start` or set TRADELEDGER_RPC_URL"
         ) from exc
     return w3
+
+
+def _serialised_tester_provider() -> Any:
+    """An in-process py-evm provider that serves one request at a time.
+
+    eth-tester's chain is not thread-safe: a gas estimate running while another thread's
+    transaction is mined reads one nonce and validates against the next ("Invalid transaction
+    nonce"). Real nodes serialise requests themselves; here a lock does.
+    """
+    from web3 import EthereumTesterProvider
+
+    class SerialisedTesterProvider(EthereumTesterProvider):
+        def __init__(self) -> None:
+            super().__init__()
+            self._request_lock = threading.RLock()
+
+        def make_request(self, method: Any, params: Any) -> Any:
+            with self._request_lock:
+                return super().make_request(method, params)
+
+    return SerialisedTesterProvider()
 
 
 def is_connection_error(exc: BaseException) -> bool:
@@ -82,7 +102,7 @@ class Sender:
         self.timeout = timeout
         self._lock = threading.Lock()
         self._nonce: int | None = None
-        self._chain_id = w3.eth.chain_id
+        self._chain_id: int | None = None
 
     @property
     def address(self) -> str:
@@ -90,16 +110,21 @@ class Sender:
 
     def transact(self, fn: ContractFunction, gas: int | None = None) -> Sent:
         """Send a contract call and wait for its receipt; reverts become typed errors."""
+        if self._chain_id is None:
+            self._chain_id = self.w3.eth.chain_id
         params: TxParams = {"from": self.address, "chainId": self._chain_id}
         try:
             params["gas"] = gas or _with_margin(fn.estimate_gas(params))
+            fees = self._fees()
         except Exception as exc:
             typed = self.decoder.typed(exc)
-            if typed is None:
-                raise
-            raise typed from exc
+            if typed is not None:
+                raise typed from exc
+            if is_connection_error(exc):
+                raise ChainUnavailable(f"the chain does not answer: {exc}") from exc
+            raise
         params["nonce"] = Nonce(0)  # the real nonce is taken under the lock in send()
-        params.update(self._fees())  # type: ignore[typeddict-item]
+        params.update(fees)  # type: ignore[typeddict-item]
         tx = fn.build_transaction(params)
         return self.send(tx)
 
@@ -112,21 +137,36 @@ class Sender:
             signed = self.account.sign_transaction(tx)  # type: ignore[arg-type]
             try:
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-            except Exception:
+            except Exception as exc:
                 self._nonce = None  # re-read from the chain next time
+                if is_connection_error(exc):
+                    raise ChainUnavailable(f"the chain went away while sending: {exc}") from exc
                 raise
             self._nonce += 1
-        receipt = self.wait(tx_hash)
+        try:
+            receipt = self.wait(tx_hash)
+        except ChainUnavailable:
+            self.resync()
+            raise
         if receipt["status"] != 1:
             raise self._explain_failure(tx, receipt)
         return Sent(HexBytes(tx_hash), receipt)
+
+    def resync(self) -> None:
+        """Forget the cached nonce (after an outage the chain may have lost transactions)."""
+        with self._lock:
+            self._nonce = None
 
     def wait(self, tx_hash: bytes) -> TxReceipt:
         try:
             return self.w3.eth.wait_for_transaction_receipt(
                 HexBytes(tx_hash), timeout=self.timeout, poll_latency=self.poll_interval
             )
-        except TimeExhausted as exc:
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise ChainUnavailable(f"the chain went away while mining: {exc}") from exc
+            if not isinstance(exc, TimeExhausted):
+                raise
             raise ChainUnavailable(
                 f"no receipt for {HexBytes(tx_hash).to_0x_hex()} after {self.timeout} s: "
                 "the chain is not mining; check it and retry"

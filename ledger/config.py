@@ -66,6 +66,42 @@ class Settings(BaseSettings):
     )
     ipfs_timeout: float = Field(default=30.0, gt=0, description="Seconds per IPFS RPC call.")
 
+    # --- index and service database ----------------------------------------------------
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the index/service database (e.g. "
+        "postgresql+psycopg://user@127.0.0.1/ledger). Unset: SQLite at data_dir/ledger.db.",
+    )
+    index_confirmations: int = Field(
+        default=0, ge=0, description="Blocks an event must be buried under before it is indexed."
+    )
+    index_poll_interval: float = Field(
+        default=0.5, gt=0, description="Seconds between index syncs with the chain head."
+    )
+    index_max_lag: int = Field(
+        default=5,
+        ge=0,
+        description="Blocks the index may trail the chain head before verification says "
+        "UNVERIFIABLE.",
+    )
+
+    # --- service -----------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Address the service listens on.")
+    port: int = Field(default=8000, description="Port the service listens on.")
+    max_upload_bytes: int = Field(
+        default=64 * 1024 * 1024, gt=0, description="Largest accepted document (413 above)."
+    )
+    chain_stale_after: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds without an answer from the chain after which verification says "
+        "UNVERIFIABLE and writes answer 503.",
+    )
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'ledger.db'}"
+
     @property
     def chain_dir(self) -> Path:
         return self.data_dir / "chain"

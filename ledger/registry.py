@@ -46,7 +46,12 @@ class Registry:
     """One deployed ledger contract."""
 
     def __init__(
-        self, w3: Web3, address: str, poll_interval: float = 0.002, timeout: float = 120.0
+        self,
+        w3: Web3,
+        address: str,
+        poll_interval: float = 0.002,
+        timeout: float = 120.0,
+        chain_id: int | None = None,
     ) -> None:
         self.w3 = w3
         self.address: ChecksumAddress = Web3.to_checksum_address(address)
@@ -54,7 +59,7 @@ class Registry:
             address=self.address, abi=load_artifact(CONTRACT_NAME)["abi"]
         )
         self.decoder = ErrorDecoder(self.contract.abi)
-        self.chain_id = w3.eth.chain_id
+        self.chain_id = chain_id if chain_id is not None else w3.eth.chain_id
         self._poll_interval = poll_interval
         self._timeout = timeout
         self._senders: dict[str, Sender] = {}

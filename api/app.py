@@ -1,0 +1,52 @@
+"""The FastAPI application: builds the runtime once (lifespan), mounts the routes per resource."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.routes import admin, documents, health, verify
+from ledger.config import Settings, get_settings
+from ledger.documents import Documents
+from ledger.runtime import Runtime
+from ledger.verify import Verifier
+
+DESCRIPTION = """
+Notarise cross-border trade documents on an EVM chain. Exporters and issuing bodies
+register documents (their SHA-256 and IPFS CID go on chain, the bytes into the content
+store); customs officers verify presented copies and record attestations; auditors read
+the ledger; the consortium admin admits organisations and issues API keys.
+
+Authenticate with `Authorization: Bearer <API key>`. Verification needs no key.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = Runtime.open(settings)
+        docs = Documents(rt)
+        app.state.runtime = rt
+        app.state.documents = docs
+        app.state.verifier = Verifier(rt)
+        rt.start(outbox_worker=docs.resume_pending)
+        try:
+            yield
+        finally:
+            rt.close()
+
+    app = FastAPI(
+        title="Trade Document Ledger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (documents, verify, admin, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,137 @@
+"""/v1/admin: the consortium admin admits organisations, gives them keys, issues API keys."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from api.deps import ActorDep, RuntimeDep
+from api.schemas import ApiKeyIn, ApiKeyOut, KeyIn, OrganisationIn
+from ledger.db import keys, organisations
+from ledger.deployment import fund_from_dev_account
+from ledger.errors import InvalidInput
+from ledger.identity import Action, Role, authorise
+from ledger.keys import load_or_create_key
+from ledger.types import OrgKind
+
+router = APIRouter(prefix="/v1/admin", tags=["admin"])
+TEN_YEARS = 10 * 365 * 24 * 3600
+
+
+@router.get("/organisations")
+def list_organisations(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, object]]:
+    """Every admitted organisation with its keys (from the index)."""
+    authorise(actor, Action.ADMINISTER)
+    rt.sync_index()
+    with rt.engine.connect() as conn:
+        orgs = conn.execute(select(organisations).order_by(organisations.c.org_id)).all()
+        all_keys = conn.execute(select(keys)).all()
+    return [
+        {
+            "org_id": o.org_id,
+            "name": o.name,
+            "country": o.country,
+            "kind": o.kind,
+            "keys": [
+                {"address": k.address, "valid_from": k.valid_from, "valid_until": k.valid_until}
+                for k in all_keys
+                if k.org_id == o.org_id
+            ],
+        }
+        for o in orgs
+    ]
+
+
+@router.post("/organisations", status_code=201)
+def admit_organisation(body: OrganisationIn, rt: RuntimeDep, actor: ActorDep) -> dict[str, object]:
+    """Admit an organisation on chain (name, ISO 3166 country, kind)."""
+    authorise(actor, Action.ADMINISTER)
+    try:
+        kind = OrgKind[body.kind.upper()]
+    except KeyError:
+        raise InvalidInput("kind must be exporter, issuing_body, customs or auditor") from None
+    if kind == OrgKind.NONE:
+        raise InvalidInput("kind must be exporter, issuing_body, customs or auditor")
+    rt.require_chain()
+    org_id, sent = rt.registry.admit_organisation(
+        rt.sender("deployer"), body.name, body.country, kind
+    )
+    return {"org_id": org_id, "tx_hash": sent.tx_hash.to_0x_hex()}
+
+
+@router.post("/organisations/{org_id}/keys", status_code=201)
+def add_key(org_id: int, body: KeyIn, rt: RuntimeDep, actor: ActorDep) -> dict[str, object]:
+    """Generate a signing key for the organisation (kept in an encrypted keystore) and admit it."""
+    authorise(actor, Action.ADMINISTER)
+    rt.require_chain()
+    rt.registry.organisation(org_id)  # UnknownOrganisation -> 404
+    now = int(time.time())
+    keystore = f"org-{org_id}-{now}"
+    account = load_or_create_key(rt.settings, keystore)
+    if rt.settings.chain != "rpc":
+        fund_from_dev_account(rt.w3, account.address)
+    valid_from = body.valid_from if body.valid_from is not None else now - 60
+    valid_until = body.valid_until if body.valid_until is not None else now + TEN_YEARS
+    sent = rt.registry.add_key(
+        rt.sender("deployer"), org_id, account.address, valid_from, valid_until
+    )
+    return {
+        "address": account.address,
+        "signing_key": keystore,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "tx_hash": sent.tx_hash.to_0x_hex(),
+    }
+
+
+@router.post("/keys/{address}/retire")
+def retire_key(address: str, rt: RuntimeDep, actor: ActorDep) -> dict[str, object]:
+    """End a key's validity now; what it signed before stays valid."""
+    authorise(actor, Action.ADMINISTER)
+    rt.require_chain()
+    sent = rt.registry.retire_key(rt.sender("deployer"), address)
+    return {"address": address, "tx_hash": sent.tx_hash.to_0x_hex()}
+
+
+@router.get("/api-keys", response_model=list[ApiKeyOut])
+def list_api_keys(rt: RuntimeDep, actor: ActorDep) -> list[ApiKeyOut]:
+    authorise(actor, Action.ADMINISTER)
+    return [
+        ApiKeyOut(
+            key_id=a.key_id,
+            label=a.label,
+            role=a.role.value,
+            organisation_id=a.org_id,
+            signing_key=a.signing_key,
+        )
+        for a in rt.api_keys.list()
+    ]
+
+
+@router.post("/api-keys", status_code=201, response_model=ApiKeyOut)
+def create_api_key(body: ApiKeyIn, rt: RuntimeDep, actor: ActorDep) -> ApiKeyOut:
+    """Issue an API key bound to an organisation, a role and a signing key; the token is shown once."""
+    authorise(actor, Action.ADMINISTER)
+    try:
+        role = Role(body.role)
+    except ValueError:
+        raise InvalidInput("role must be exporter, issuer, customs, auditor or admin") from None
+    if body.signing_key is not None:
+        rt.account(body.signing_key)  # the service must hold it
+    created, token = rt.api_keys.create(body.label, role, body.organisation_id, body.signing_key)
+    return ApiKeyOut(
+        key_id=created.key_id,
+        label=created.label,
+        role=role.value,
+        organisation_id=created.org_id,
+        signing_key=created.signing_key,
+        token=token,
+    )
+
+
+@router.delete("/api-keys/{key_id}", status_code=204)
+def revoke_api_key(key_id: str, rt: RuntimeDep, actor: ActorDep) -> None:
+    authorise(actor, Action.ADMINISTER)
+    rt.api_keys.revoke(key_id)

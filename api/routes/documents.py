@@ -1,0 +1,236 @@
+"""/v1/documents: register (single, batch, relayed), read, content, evidence, revoke, supersede."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from api.deps import ActorDep, DocumentsDep, VerifierDep
+from api.schemas import (
+    AttestationOut,
+    AttestRequest,
+    BatchOut,
+    DocumentDetailsOut,
+    DocumentOut,
+    HistoryOut,
+    RelayRequestIn,
+    RevokeRequest,
+)
+from ledger.documents import TooLarge, Upload, check_fingerprint
+from ledger.errors import InvalidInput
+from ledger.hashing import hash_stream
+from ledger.relay import RegisterRequest
+from ledger.types import RevocationReason, Verdict
+from ledger.unixfs import Cid
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+DocType = Annotated[int, Form(description="UN/EDIFACT 1001 code, e.g. 861 certificate of origin")]
+ConsignmentRef = Annotated[
+    str, Form(description="Shipment reference, e.g. the SMGS consignment note number")
+]
+Metadata = Annotated[
+    str | None, Form(description="JSON object: exporter, consignee, countries, HS codes…")
+]
+
+
+def _metadata(text: str | None) -> dict[str, Any] | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"metadata is not valid JSON ({exc.msg} at position {exc.pos})") from exc
+    if not isinstance(value, dict):
+        raise InvalidInput("metadata must be a JSON object")
+    return value
+
+
+def check_length(request: Request) -> None:
+    """Refuse an oversized upload before reading it, when the client says its length."""
+    limit = request.app.state.runtime.settings.max_upload_bytes
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit + 64 * 1024:
+        raise TooLarge(
+            f"the upload is {length} bytes, over the limit of {limit}: send a smaller document"
+        )
+
+
+def _answer(record: DocumentOut, created: bool) -> JSONResponse:
+    code = status.HTTP_201_CREATED if created else status.HTTP_202_ACCEPTED
+    return JSONResponse(record.model_dump(mode="json"), status_code=code)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=DocumentOut,
+    responses={
+        202: {"description": "Accepted and durable; on chain soon"},
+        409: {"description": "Already registered"},
+    },
+)
+def register(
+    request: Request,
+    docs: DocumentsDep,
+    actor: ActorDep,
+    file: Annotated[UploadFile, File()],
+    doc_type: DocType,
+    consignment_ref: ConsignmentRef,
+    metadata: Metadata = None,
+) -> JSONResponse:
+    """Register one document: its bytes are stored, fingerprinted and notarised on chain."""
+    check_length(request)
+    result = docs.register(actor, Upload(file.file, doc_type, consignment_ref, _metadata(metadata)))
+    return _answer(DocumentOut.of(result.record), result.created)
+
+
+@router.post("/batch", status_code=201, response_model=BatchOut)
+def register_batch(
+    request: Request,
+    docs: DocumentsDep,
+    actor: ActorDep,
+    files: Annotated[list[UploadFile], File()],
+    doc_type: Annotated[list[int], Form(description="One code per file, or one for all")],
+    consignment_ref: ConsignmentRef,
+) -> JSONResponse:
+    """Register many files at once under one Merkle root; each answer carries its proof."""
+    check_length(request)
+    if len(doc_type) not in (1, len(files)):
+        raise InvalidInput(
+            f"give one doc_type for all files or one per file ({len(files)} files, {len(doc_type)} types)"
+        )
+    types = doc_type * len(files) if len(doc_type) == 1 else doc_type
+    uploads = [Upload(f.file, t, consignment_ref) for f, t in zip(files, types, strict=True)]
+    result = docs.register_batch(actor, uploads)
+    body = BatchOut(
+        root=result.root,
+        manifest_cid=result.manifest_cid,
+        status="anchored" if result.created else "pending",
+        documents=[DocumentOut.of(r) for r in result.records],
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=201 if result.created else 202)
+
+
+@router.post("/relay", status_code=201, response_model=DocumentOut)
+def relay(
+    request: Request,
+    docs: DocumentsDep,
+    actor: ActorDep,
+    file: Annotated[UploadFile, File()],
+    signed_request: Annotated[
+        str,
+        Form(
+            description="JSON: issuer, doc_type, consignment_ref, metadata_cid, nonce, deadline, signature"
+        ),
+    ],
+) -> JSONResponse:
+    """Relay an exporter's EIP-712 signed registration; the service pays the gas."""
+    check_length(request)
+    try:
+        req = RelayRequestIn.model_validate_json(signed_request)
+        signature = bytes.fromhex(req.signature.removeprefix("0x"))
+    except ValueError as exc:
+        raise InvalidInput(f"signed_request is not a valid signed request: {exc}") from exc
+    fingerprint = hash_stream(file.file)
+    file.file.seek(0)
+    request_obj = RegisterRequest(
+        req.issuer,
+        fingerprint.sha256_bytes,
+        req.doc_type,
+        fingerprint.cid_bytes,
+        req.consignment_ref,
+        bytes(Cid.parse(req.metadata_cid)) if req.metadata_cid else b"",
+        req.nonce,
+        req.deadline,
+    )
+    result = docs.relay(
+        actor, Upload(file.file, req.doc_type, req.consignment_ref), request_obj, signature
+    )
+    return _answer(DocumentOut.of(result.record), result.created)
+
+
+@router.get("/{sha256}", response_model=DocumentDetailsOut)
+def get_document(sha256: str, docs: DocumentsDep) -> DocumentDetailsOut:
+    """A document's record, history (supersessions, revocations) and attestations."""
+    details = docs.get(sha256)
+    return DocumentDetailsOut(
+        record=DocumentOut.of(details.record),
+        history=[HistoryOut.of(h) for h in details.history],
+        attestations=[AttestationOut.of(a) for a in details.attestations],
+    )
+
+
+@router.get("/{sha256}/content", response_class=StreamingResponse)
+def content(sha256: str, docs: DocumentsDep, actor: ActorDep) -> StreamingResponse:
+    """The document's bytes from the content store (issuing organisation, customs, auditors, admin)."""
+    chunks = docs.content(actor, sha256)
+    return StreamingResponse(
+        chunks,
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{check_fingerprint(sha256)}"'},
+    )
+
+
+@router.get("/{sha256}/evidence")
+def evidence(sha256: str, verifier: VerifierDep) -> Response:
+    """The evidence bundle: everything needed to re-verify the document against any node."""
+    bundle = verifier.evidence_bundle(check_fingerprint(sha256))
+    return JSONResponse(
+        bundle,
+        headers={"Content-Disposition": f'attachment; filename="{bundle["sha256"]}.evidence.json"'},
+    )
+
+
+@router.post("/{sha256}/revoke", response_model=DocumentOut)
+def revoke(sha256: str, body: RevokeRequest, docs: DocumentsDep, actor: ActorDep) -> DocumentOut:
+    """Revoke a document (its issuing organisation or the consortium admin)."""
+    try:
+        reason = RevocationReason[body.reason.upper()]
+    except KeyError:
+        raise InvalidInput(
+            f"unknown reason {body.reason!r}: use one of {', '.join(r.name.lower() for r in RevocationReason)}"
+        ) from None
+    return DocumentOut.of(docs.revoke(actor, sha256, reason))
+
+
+@router.post("/{sha256}/supersede", status_code=201, response_model=DocumentOut)
+def supersede(
+    sha256: str,
+    request: Request,
+    docs: DocumentsDep,
+    actor: ActorDep,
+    file: Annotated[UploadFile, File()],
+    doc_type: DocType,
+    consignment_ref: ConsignmentRef,
+    metadata: Metadata = None,
+) -> JSONResponse:
+    """Register an amended document that replaces this one."""
+    check_length(request)
+    result = docs.supersede(
+        actor, sha256, Upload(file.file, doc_type, consignment_ref, _metadata(metadata))
+    )
+    return _answer(DocumentOut.of(result.record), result.created)
+
+
+@router.post("/{sha256}/attestations", status_code=201, response_model=AttestationOut)
+def attest(sha256: str, body: AttestRequest, docs: DocumentsDep, actor: ActorDep) -> AttestationOut:
+    """Record a customs attestation: verified, cleared, held or rejected."""
+    try:
+        verdict = Verdict[body.verdict.upper()]
+    except KeyError:
+        raise InvalidInput(
+            f"unknown verdict {body.verdict!r}: use verified, cleared, held or rejected"
+        ) from None
+    return AttestationOut.of(docs.attest(actor, sha256, verdict, body.reference))
+
+
+@router.post("/{sha256}/attestations/{attestation_id}/revoke", response_model=AttestationOut)
+def revoke_attestation(
+    sha256: str, attestation_id: str, docs: DocumentsDep, actor: ActorDep
+) -> AttestationOut:
+    """Revoke an attestation (only the customs office that recorded it)."""
+    return AttestationOut.of(docs.revoke_attestation(actor, sha256, attestation_id))

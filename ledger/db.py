@@ -1,0 +1,204 @@
+"""The database: one SQLAlchemy Core schema for SQLite (default) and PostgreSQL.
+
+Two families of tables live here. The *index* (organisations, keys, documents, batches,
+batch_members, attestations, events, sync_state) is derived from the contract's events by
+``ledger.index`` and can be rebuilt from the chain at any time. The *service* tables
+(api_keys, outbox) hold what only this service knows: credentials and acknowledged work
+that is not on chain yet. Every indexed row keeps the block number, block hash and log
+index it came from, so any row can be re-checked against the chain.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+
+metadata = MetaData()
+
+
+def _origin() -> list[Column[object]]:
+    """Where an indexed row came from on chain."""
+    return [
+        Column("tx_hash", String(66), nullable=False),
+        Column("block_number", BigInteger, nullable=False),
+        Column("block_hash", String(66), nullable=False),
+        Column("log_index", Integer, nullable=False),
+    ]
+
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("org_id", Integer, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("kind", String(16), nullable=False),  # exporter, issuing_body, customs, auditor
+    *_origin(),
+)
+
+keys = Table(
+    "keys",
+    metadata,
+    Column("address", String(42), primary_key=True),  # checksummed
+    Column("org_id", Integer, nullable=False, index=True),
+    Column("valid_from", BigInteger, nullable=False),
+    Column("valid_until", BigInteger, nullable=False),
+    Column("retired_at", BigInteger),
+    *_origin(),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),  # SHA-256, lower-case hex, no 0x
+    Column("cid", String(80), nullable=False),  # base32 CIDv1
+    Column("doc_type", Integer, nullable=False),
+    Column("consignment_ref", Text, nullable=False),
+    Column("metadata_cid", String(80)),
+    Column("issuer", String(42), nullable=False),
+    Column("org_id", Integer, nullable=False),
+    Column("registered_at", BigInteger, nullable=False),  # unix seconds (block time)
+    Column("status", String(16), nullable=False),  # registered, revoked, superseded
+    Column("batch_root", String(66)),  # set for members of a batch
+    Column("superseded_by", String(64)),
+    Column("supersedes", String(64)),
+    Column("revoked_by", String(42)),
+    Column("revoked_reason", Integer),
+    Column("revoked_at", BigInteger),
+    *_origin(),
+    Index("ix_documents_org_type_time", "org_id", "doc_type", "registered_at"),
+    Index("ix_documents_consignment", "consignment_ref"),
+    Index("ix_documents_status_time", "status", "registered_at"),
+    Index("ix_documents_time", "registered_at"),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("root", String(66), primary_key=True),
+    Column("issuer", String(42), nullable=False),
+    Column("org_id", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("manifest_cid", String(80)),
+    Column("anchored_at", BigInteger, nullable=False),
+    *_origin(),
+)
+
+batch_members = Table(
+    "batch_members",
+    metadata,
+    # A document may sit in more than one batch: one row (and proof) per batch.
+    Column("fingerprint", String(64), primary_key=True),
+    Column("root", String(66), primary_key=True, index=True),
+    Column("proof", Text, nullable=False),  # JSON list of 0x-hex sibling hashes
+    *_origin(),  # the BatchAnchored log
+)
+
+attestations = Table(
+    "attestations",
+    metadata,
+    Column("attestation_id", String(66), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("attester", String(42), nullable=False),
+    Column("org_id", Integer, nullable=False),
+    Column("verdict", String(16), nullable=False),  # verified, cleared, held, rejected
+    Column("customs_ref", Text, nullable=False),
+    Column("attested_at", BigInteger, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+    Column("revoked_by", String(42)),
+    *_origin(),
+    Index("ix_attestations_fingerprint", "fingerprint"),
+    Index("ix_attestations_org_verdict_time", "org_id", "verdict", "attested_at"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("block_number", BigInteger, primary_key=True, autoincrement=False),
+    Column("log_index", Integer, primary_key=True, autoincrement=False),
+    Column("block_hash", String(66), nullable=False),
+    Column("tx_hash", String(66), nullable=False),
+    Column("name", String(40), nullable=False),
+    Column("subject", String(66)),  # fingerprint, root, attestation id, key or org id
+    Column("args", Text, nullable=False),  # JSON of the decoded arguments
+    Column("block_time", BigInteger, nullable=False),
+    Index("ix_events_subject", "subject"),
+)
+
+sync_state = Table(
+    "sync_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chain_id", BigInteger, nullable=False),
+    Column("contract", String(42), nullable=False),
+    Column("block_number", BigInteger, nullable=False),  # last block fully indexed
+    Column("block_hash", String(66), nullable=False),
+    # where indexing started (the deployment block) and its hash: a reset chain changes it
+    Column("start_block", BigInteger, nullable=False),
+    Column("start_hash", String(66), nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(16), primary_key=True),  # public part shown in lists
+    Column("secret_hash", String(64), nullable=False),  # SHA-256 of the secret part
+    Column("label", Text, nullable=False),
+    Column("role", String(16), nullable=False),  # exporter, issuer, customs, auditor, admin
+    Column("org_id", Integer),  # None for the consortium admin
+    Column("signing_key", String(64)),  # keystore name of the key the service signs with
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("job_id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(24), nullable=False),  # register, batch, relay, revoke, ...
+    Column("subject", String(66), nullable=False, index=True),  # fingerprint or batch root
+    Column("payload", Text, nullable=False),  # JSON: everything needed to (re)submit
+    Column("state", String(12), nullable=False, index=True),  # pending, done, failed
+    Column("tx_hash", String(66)),
+    Column("result", Text),  # JSON of the record once done
+    Column("error", Text),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite runs in WAL mode with full fsync on commit."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(conn, _record) -> None:  # type: ignore[no-untyped-def]
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+    else:
+        engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    metadata.create_all(engine)
+    return engine

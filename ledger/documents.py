@@ -1,0 +1,678 @@
+"""What users do with documents: register (single, batch, relayed), revoke, supersede, attest.
+
+Every flow checks the caller's role first (``ledger.identity``), stores the bytes before
+anything reaches the chain (so the chain never points at content the store lacks), and
+writes registrations to the outbox before submitting them (so an acknowledged registration
+survives any crash). ``resume_pending`` finishes what an outage interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from io import BytesIO
+from typing import Any, BinaryIO
+
+from hexbytes import HexBytes
+
+from ledger import records
+from ledger.chain import Sender, Sent
+from ledger.doctypes import DOCUMENT_TYPES, check_doc_type
+from ledger.errors import (
+    ChainUnavailable,
+    Conflict,
+    ContractError,
+    Forbidden,
+    InvalidInput,
+    LedgerError,
+    NotFound,
+)
+from ledger.hashing import Fingerprint
+from ledger.identity import Action, Actor, Role, authorise
+from ledger.manifest import Manifest, ManifestEntry
+from ledger.merkle import BatchMember
+from ledger.outbox import Job
+from ledger.records import AttestationView, DocumentView, HistoryEntry, Issuer, Origin
+from ledger.relay import RegisterRequest, recover_signer
+from ledger.runtime import Runtime
+from ledger.types import RevocationReason, Verdict
+from ledger.unixfs import Cid
+
+log = logging.getLogger("tradeledger")
+
+MAX_REF_LENGTH = 128
+
+
+class DocumentExists(Conflict):
+    """The fingerprint is already registered (or pending); ``record`` is the existing one."""
+
+    def __init__(self, record: DocumentView) -> None:
+        super().__init__(
+            f"document {record.sha256} is already registered ({record.status}): verify it, or "
+            "supersede it with an amended file"
+        )
+        self.record = record
+
+
+class TooLarge(InvalidInput):
+    """The upload is larger than ``max_upload_bytes`` (HTTP 413)."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    record: DocumentView
+    created: bool  # False: acknowledged and durable, but not on chain yet (HTTP 202)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One document of a request: its bytes and what the caller says about it."""
+
+    source: BinaryIO | Iterable[bytes]
+    doc_type: int
+    consignment_ref: str
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class BatchRegistration:
+    root: str
+    manifest_cid: str
+    records: list[DocumentView]
+    created: bool
+
+
+@dataclass(frozen=True)
+class DocumentDetails:
+    record: DocumentView
+    history: list[HistoryEntry]
+    attestations: list[AttestationView]
+
+
+class LimitedReader:
+    """A file-like view of ``source`` that refuses to yield more than ``limit`` bytes."""
+
+    def __init__(self, source: BinaryIO | Iterable[bytes], limit: int) -> None:
+        self._read = source.read if hasattr(source, "read") else _chunks_reader(iter(source))
+        self.limit = limit
+        self.count = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data: bytes = self._read(n)
+        self.count += len(data)
+        if self.count > self.limit:
+            raise TooLarge(
+                f"the document is larger than the limit of {self.limit} bytes: split it or ask the "
+                "operator to raise TRADELEDGER_MAX_UPLOAD_BYTES"
+            )
+        return data
+
+
+def _chunks_reader(chunks: Iterator[bytes]) -> Any:
+    buffer = bytearray()
+
+    def read(n: int = -1) -> bytes:
+        while n < 0 or len(buffer) < n:
+            try:
+                buffer.extend(next(chunks))
+            except StopIteration:
+                break
+        size = len(buffer) if n < 0 else min(n, len(buffer))
+        out = bytes(buffer[:size])
+        del buffer[:size]
+        return out
+
+    return read
+
+
+def check_fingerprint(sha256: str) -> str:
+    """A SHA-256 in canonical form (64 lower-case hex digits, no 0x)."""
+    value = sha256.strip().lower().removeprefix("0x")
+    if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+        raise InvalidInput(
+            f"{sha256!r} is not a SHA-256 fingerprint: give 64 hexadecimal digits (what sha256sum prints)"
+        )
+    return value
+
+
+def check_consignment_ref(ref: str) -> str:
+    ref = ref.strip()
+    if not ref or len(ref.encode()) > MAX_REF_LENGTH:
+        raise InvalidInput(
+            f"consignment_ref must be 1 to {MAX_REF_LENGTH} bytes, e.g. the SMGS consignment note number"
+        )
+    return ref
+
+
+def check_metadata(metadata: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Light checks of the WCO/UN-CEFACT style metadata: country codes and HS codes."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise InvalidInput(
+            'metadata must be a JSON object, e.g. {"exporter": ..., "hs_codes": ["1101.00"]}'
+        )
+    for name in ("country_of_origin", "country_of_destination"):
+        value = metadata.get(name)
+        if value is not None and not (
+            isinstance(value, str) and len(value) == 2 and value.isalpha() and value.isupper()
+        ):
+            raise InvalidInput(
+                f"metadata.{name} must be an ISO 3166-1 alpha-2 code such as KZ or AF"
+            )
+    for code in metadata.get("hs_codes", []) or []:
+        digits = str(code).replace(".", "")
+        if not (digits.isdigit() and 4 <= len(digits) <= 10):
+            raise InvalidInput(f"metadata.hs_codes: {code!r} is not an HS code (e.g. 1101.00)")
+    return metadata
+
+
+class Documents:
+    """The document flows over one ``Runtime``."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._in_flight: set[int] = set()
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ reading
+
+    def get(self, sha256: str) -> DocumentDetails:
+        sha256 = check_fingerprint(sha256)
+        record = self.record(sha256)
+        if record is None:
+            raise NotFound(
+                f"no document has fingerprint {sha256}: check the hash, or register it first"
+            )
+        atts = records.attestations_of(self.rt.engine, sha256)
+        return DocumentDetails(record, records.history(record, atts), atts)
+
+    def record(self, sha256: str) -> DocumentView | None:
+        """The indexed record, else the outbox's (done or pending) one."""
+        found = records.document(self.rt.engine, sha256)
+        if found is not None:
+            return found
+        job = self.rt.outbox.latest(sha256)
+        if job is None:
+            return None
+        if job.result is not None:
+            return _view_from_json(job.result)
+        return self._pending_view(job)
+
+    def _pending_view(self, job: Job) -> DocumentView:
+        p = job.payload
+        if job.kind == "batch":  # a batch job stands for no single document
+            raise NotFound(f"{job.subject} is a batch root, not a document fingerprint")
+        return DocumentView(
+            sha256=p["fingerprint"],
+            cid=p["cid"],
+            doc_type=p["doc_type"],
+            doc_type_name=DOCUMENT_TYPES.get(p["doc_type"], "unknown"),
+            consignment_ref=p["consignment_ref"],
+            metadata_cid=p.get("metadata_cid"),
+            issuer=records.issuer(self.rt.engine, p["issuer"]),
+            status="pending",
+            registered_at=None,
+            origin=None,
+            supersedes=p.get("supersedes"),
+        )
+
+    def content(self, actor: Actor | None, sha256: str) -> Iterator[bytes]:
+        actor = authorise(actor, Action.READ_CONTENT)
+        record = self.get(sha256).record
+        if actor.role in (Role.EXPORTER, Role.ISSUER) and actor.org_id != record.issuer.org_id:
+            raise Forbidden(
+                "only the issuing organisation, customs, auditors and the admin may read this content"
+            )
+        return self.rt.store.get(record.cid)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------ registration
+
+    def _store(self, source: BinaryIO | Iterable[bytes]) -> Fingerprint:
+        reader = LimitedReader(source, self.rt.settings.max_upload_bytes)
+        fingerprint: Fingerprint = self.rt.store.put(reader)  # type: ignore[attr-defined]
+        if fingerprint.size == 0:
+            raise InvalidInput("the file is empty: upload the document's bytes")
+        return fingerprint
+
+    def _store_metadata(self, metadata: dict[str, Any] | None) -> str | None:
+        if metadata is None:
+            return None
+        body = json.dumps(
+            metadata, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+        return self._store(BytesIO(body)).cid
+
+    def _refuse_duplicate(self, sha256: str) -> None:
+        existing = self.record(sha256)
+        if existing is not None:
+            raise DocumentExists(existing)
+
+    def _issuer_key(self, actor: Actor) -> str:
+        if actor.signing_key is None:
+            raise Forbidden(f"API key {actor.key_id} has no signing key: ask the admin to bind one")
+        return str(self.rt.account(actor.signing_key).address)
+
+    def register(self, actor: Actor | None, upload: Upload) -> Registration:
+        actor = authorise(actor, Action.REGISTER)
+        doc_type = check_doc_type(upload.doc_type)
+        ref = check_consignment_ref(upload.consignment_ref)
+        metadata = check_metadata(upload.metadata)
+        self.rt.require_chain()
+        fingerprint = self._store(upload.source)
+        self._refuse_duplicate(fingerprint.sha256)
+        payload = {
+            "fingerprint": fingerprint.sha256,
+            "cid": fingerprint.cid,
+            "doc_type": doc_type,
+            "consignment_ref": ref,
+            "metadata_cid": self._store_metadata(metadata),
+            "signing_key": actor.signing_key,
+            "issuer": self._issuer_key(actor),
+        }
+        return self._run_job(self.rt.outbox.add("register", fingerprint.sha256, payload))
+
+    def supersede(self, actor: Actor | None, old_sha256: str, upload: Upload) -> Registration:
+        actor = authorise(actor, Action.SUPERSEDE)
+        old = self.get(old_sha256).record
+        if actor.org_id != old.issuer.org_id:
+            raise Forbidden("only the organisation that issued a document may supersede it")
+        if old.status != "registered":
+            raise Conflict(
+                f"document {old.sha256} is {old.status}: only a registered document can be superseded"
+            )
+        doc_type = check_doc_type(upload.doc_type)
+        ref = check_consignment_ref(upload.consignment_ref)
+        metadata = check_metadata(upload.metadata)
+        self.rt.require_chain()
+        fingerprint = self._store(upload.source)
+        self._refuse_duplicate(fingerprint.sha256)
+        payload = {
+            "fingerprint": fingerprint.sha256,
+            "cid": fingerprint.cid,
+            "doc_type": doc_type,
+            "consignment_ref": ref,
+            "metadata_cid": self._store_metadata(metadata),
+            "signing_key": actor.signing_key,
+            "issuer": self._issuer_key(actor),
+            "supersedes": old.sha256,
+        }
+        return self._run_job(self.rt.outbox.add("supersede", fingerprint.sha256, payload))
+
+    def relay(
+        self, actor: Actor | None, upload: Upload, request: RegisterRequest, signature: bytes
+    ) -> Registration:
+        """Relay an exporter's signed request; the uploaded bytes must be the ones it names."""
+        actor = authorise(actor, Action.RELAY)
+        if request.deadline < time.time():
+            raise InvalidInput(f"the signed request expired at {request.deadline}: sign a new one")
+        signer = recover_signer(
+            request, signature, self.rt.registry.chain_id, self.rt.registry.address
+        )
+        if signer.lower() != request.issuer.lower():
+            raise InvalidInput(
+                f"the signature was made by {signer}, not by the request's issuer {request.issuer}: "
+                "sign with the issuer's key for this chain and contract"
+            )
+        check_doc_type(request.doc_type)
+        check_consignment_ref(request.consignment_ref)
+        self.rt.require_chain()
+        fingerprint = self._store(upload.source)
+        if fingerprint.sha256_bytes != request.fingerprint or fingerprint.cid_bytes != request.cid:
+            raise InvalidInput(
+                "the uploaded file is not the one the request was signed for (its SHA-256 or CID "
+                "differs): upload exactly the signed document"
+            )
+        self._refuse_duplicate(fingerprint.sha256)
+        payload = {
+            "fingerprint": fingerprint.sha256,
+            "cid": fingerprint.cid,
+            "doc_type": request.doc_type,
+            "consignment_ref": request.consignment_ref,
+            "metadata_cid": str(Cid.parse(request.metadata_cid)) if request.metadata_cid else None,
+            "issuer": request.issuer,
+            "nonce": request.nonce,
+            "deadline": request.deadline,
+            "signature": "0x" + signature.hex(),
+            "signing_key": actor.signing_key,
+        }
+        return self._run_job(self.rt.outbox.add("relay", fingerprint.sha256, payload))
+
+    def register_batch(self, actor: Actor | None, uploads: list[Upload]) -> BatchRegistration:
+        """Store every file, anchor them all under one Merkle root, answer each with its proof."""
+        actor = authorise(actor, Action.REGISTER)
+        if not uploads:
+            raise InvalidInput("a batch needs at least one file")
+        checked = [
+            (
+                check_doc_type(u.doc_type),
+                check_consignment_ref(u.consignment_ref),
+                check_metadata(u.metadata),
+            )
+            for u in uploads
+        ]
+        self.rt.require_chain()
+        entries: list[ManifestEntry] = []
+        for upload, (doc_type, ref, metadata) in zip(uploads, checked, strict=True):
+            fingerprint = self._store(upload.source)
+            self._refuse_duplicate(fingerprint.sha256)
+            entries.append(
+                ManifestEntry(
+                    fingerprint.sha256,
+                    doc_type,
+                    fingerprint.cid,
+                    ref,
+                    self._store_metadata(metadata),
+                )
+            )
+        if len({e.fingerprint for e in entries}) != len(entries):
+            raise InvalidInput("the same file appears twice in the batch: send each document once")
+        manifest = Manifest(tuple(entries))
+        root = "0x" + manifest.tree().root.hex()
+        manifest_cid = self._store(BytesIO(manifest.to_json())).cid
+        payload = {
+            "root": root,
+            "size": len(entries),
+            "manifest_cid": manifest_cid,
+            "signing_key": actor.signing_key,
+            "issuer": self._issuer_key(actor),
+        }
+        job = self.rt.outbox.add("batch", root, payload)
+        with self._lock:
+            self._in_flight.add(job.job_id)
+        try:
+            self._submit(job)
+            created = True
+        except ChainUnavailable:
+            created = False
+        finally:
+            with self._lock:
+                self._in_flight.discard(job.job_id)
+        views = self._batch_views(job, manifest, created)
+        return BatchRegistration(root, manifest_cid, views, created)
+
+    def _batch_views(self, job: Job, manifest: Manifest, created: bool) -> list[DocumentView]:
+        done = self.rt.outbox.latest(job.subject)
+        origin = Origin(**done.result["origin"]) if done and done.result else None
+        at = done.result["registered_at"] if done and done.result else None
+        tree = manifest.tree()
+        issuer = records.issuer(self.rt.engine, job.payload["issuer"])
+        return [
+            DocumentView(
+                sha256=e.fingerprint,
+                cid=e.cid,
+                doc_type=e.doc_type,
+                doc_type_name=DOCUMENT_TYPES.get(e.doc_type, "unknown"),
+                consignment_ref=e.consignment_ref,
+                metadata_cid=e.metadata_cid,
+                issuer=issuer,
+                status="registered" if created else "pending",
+                registered_at=at,
+                origin=origin,
+                batch_root=job.subject,
+                merkle_proof=["0x" + h.hex() for h in tree.proof(i)],
+            )
+            for i, e in enumerate(manifest.entries)
+        ]
+
+    # ------------------------------------------------------------ submitting jobs
+
+    def _run_job(self, job: Job) -> Registration:
+        with self._lock:
+            self._in_flight.add(job.job_id)
+        try:
+            record = self._submit(job)
+        except ChainUnavailable:
+            log.warning("job %s stays pending: the chain went away", job.job_id)
+            return Registration(self._pending_view(job), created=False)
+        finally:
+            with self._lock:
+                self._in_flight.discard(job.job_id)
+        return Registration(record, created=True)
+
+    def _submit(self, job: Job) -> DocumentView:
+        """Send ``job``'s transaction (again) and record the outcome in the outbox."""
+        p = job.payload
+        fingerprint = bytes.fromhex(p["fingerprint"])
+        cid = bytes(Cid.parse(p["cid"]))
+        metadata = bytes(Cid.parse(p["metadata_cid"])) if p.get("metadata_cid") else b""
+        sender = self.rt.sender(p["signing_key"] or "deployer")
+        registry = self.rt.registry
+        try:
+            if job.kind == "register":
+                sent = registry.register(
+                    sender, fingerprint, p["doc_type"], cid, p["consignment_ref"], metadata
+                )
+            elif job.kind == "supersede":
+                sent = registry.supersede(
+                    sender,
+                    bytes.fromhex(p["supersedes"]),
+                    fingerprint,
+                    p["doc_type"],
+                    cid,
+                    p["consignment_ref"],
+                    metadata,
+                )
+            elif job.kind == "batch":
+                sent = registry.anchor_batch(
+                    sender,
+                    bytes.fromhex(p["root"][2:]),
+                    p["size"],
+                    bytes(Cid.parse(p["manifest_cid"])),
+                )
+                block = self.rt.w3.eth.get_block(sent.block_number)
+                (event,) = registry.events(sent.receipt, "BatchAnchored")
+                result = {
+                    "registered_at": int(block["timestamp"]),
+                    "origin": asdict(
+                        Origin(
+                            sent.tx_hash.to_0x_hex(),
+                            sent.block_number,
+                            block["hash"].to_0x_hex(),
+                            int(event["logIndex"]),
+                        )
+                    ),
+                }
+                self.rt.outbox.done(job.job_id, result)
+                return self._pending_view(job)
+            elif job.kind == "relay":
+                request = RegisterRequest(
+                    p["issuer"],
+                    fingerprint,
+                    p["doc_type"],
+                    cid,
+                    p["consignment_ref"],
+                    metadata,
+                    p["nonce"],
+                    p["deadline"],
+                )
+                sent = registry.register_with_signature(
+                    sender, request, bytes.fromhex(p["signature"][2:])
+                )
+            else:
+                raise InvalidInput(f"unknown outbox job kind {job.kind}")
+        except ContractError as exc:
+            return self._settle_refusal(job, exc)
+        record = self._record_from_receipt(job, sent)
+        self.rt.outbox.done(job.job_id, _view_to_json(record))
+        return record
+
+    def _settle_refusal(self, job: Job, exc: ContractError) -> DocumentView:
+        """A revert: done if the chain already holds exactly this registration, else failed."""
+        if exc.name == "InvalidBatch" and job.kind == "batch":
+            batch = self.rt.registry.batch(bytes.fromhex(job.subject[2:]))
+            if batch is not None and batch.issuer.lower() == job.payload["issuer"].lower():
+                self.rt.outbox.done(
+                    job.job_id, {"registered_at": batch.anchored_at, "origin": None}
+                )
+                raise Conflict(f"batch {job.subject} was already anchored") from exc
+        if exc.name == "DocumentAlreadyRegistered":
+            issuer = str(exc.params.get("issuer", ""))
+            if issuer.lower() == job.payload["issuer"].lower():
+                record = self._record_from_chain(job)
+                self.rt.outbox.done(job.job_id, _view_to_json(record))
+                return record
+        self.rt.outbox.failed(job.job_id, str(exc))
+        raise exc
+
+    def _record_from_receipt(self, job: Job, sent: Sent) -> DocumentView:
+        (event,) = self.rt.registry.events(sent.receipt, "DocumentRegistered")
+        block = self.rt.w3.eth.get_block(sent.block_number)
+        return self._view(
+            job,
+            int(block["timestamp"]),
+            Origin(
+                sent.tx_hash.to_0x_hex(),
+                sent.block_number,
+                block["hash"].to_0x_hex(),
+                int(event["logIndex"]),
+            ),
+        )
+
+    def _record_from_chain(self, job: Job) -> DocumentView:
+        """After a crash between mining and recording: find the registration's log on chain."""
+        fingerprint = "0x" + job.payload["fingerprint"]
+        event = self.rt.registry.contract.events.DocumentRegistered()
+        logs = event.get_logs(
+            argument_filters={"fingerprint": fingerprint},
+            from_block=self.rt.deployment.block_number,
+        )
+        found = logs[-1]
+        block = self.rt.w3.eth.get_block(found["blockNumber"])
+        return self._view(
+            job,
+            int(block["timestamp"]),
+            Origin(
+                HexBytes(found["transactionHash"]).to_0x_hex(),
+                int(found["blockNumber"]),
+                HexBytes(found["blockHash"]).to_0x_hex(),
+                int(found["logIndex"]),
+            ),
+        )
+
+    def _view(self, job: Job, registered_at: int, origin: Origin) -> DocumentView:
+        pending = self._pending_view(job)
+        return DocumentView(
+            **{
+                **asdict(pending),
+                "issuer": pending.issuer,
+                "status": "registered",
+                "registered_at": registered_at,
+                "origin": origin,
+            }
+        )
+
+    def resume_pending(self) -> int:
+        """Submit every pending job not already being handled; returns how many settled."""
+        if not self.rt.chain_ok():
+            return 0
+        settled = 0
+        for job in self.rt.outbox.pending():
+            with self._lock:
+                if job.job_id in self._in_flight:
+                    continue
+                self._in_flight.add(job.job_id)
+            try:
+                self._submit(job)
+                settled += 1
+            except ChainUnavailable:
+                return settled
+            except LedgerError as exc:
+                log.warning("pending job %s failed for good: %s", job.job_id, exc)
+            finally:
+                with self._lock:
+                    self._in_flight.discard(job.job_id)
+        return settled
+
+    # ------------------------------------------------------------ revocation and attestations
+
+    def revoke(self, actor: Actor | None, sha256: str, reason: RevocationReason) -> DocumentView:
+        actor = authorise(actor, Action.REVOKE)
+        record = self.get(sha256).record
+        if actor.role != Role.ADMIN and actor.org_id != record.issuer.org_id:
+            raise Forbidden(
+                "only the issuing organisation or the consortium admin may revoke a document"
+            )
+        self.rt.require_chain()
+        sender = self._sender_of(actor)
+        self._ensure_recorded(sender, record)
+        self.rt.registry.revoke(sender, bytes.fromhex(record.sha256), int(reason))
+        return self._fresh(record.sha256)
+
+    def attest(
+        self, actor: Actor | None, sha256: str, verdict: Verdict, customs_ref: str
+    ) -> AttestationView:
+        actor = authorise(actor, Action.ATTEST)
+        if verdict == Verdict.NONE:
+            raise InvalidInput("give a verdict: verified, cleared, held or rejected")
+        if len(customs_ref.encode()) > MAX_REF_LENGTH:
+            raise InvalidInput(f"reference must be at most {MAX_REF_LENGTH} bytes")
+        record = self.get(sha256).record
+        self.rt.require_chain()
+        sender = self._sender_of(actor)
+        self._ensure_recorded(sender, record)
+        attestation_id, _ = self.rt.registry.attest(
+            sender, bytes.fromhex(record.sha256), verdict, customs_ref
+        )
+        self.rt.sync_index()
+        for att in records.attestations_of(self.rt.engine, record.sha256):
+            if att.attestation_id == "0x" + attestation_id.hex():
+                return att
+        raise NotFound("the attestation was mined but is not indexed yet: fetch the document again")
+
+    def revoke_attestation(
+        self, actor: Actor | None, sha256: str, attestation_id: str
+    ) -> AttestationView:
+        actor = authorise(actor, Action.ATTEST)
+        atts = {a.attestation_id: a for a in self.get(sha256).attestations}
+        wanted = "0x" + attestation_id.lower().removeprefix("0x")
+        if wanted not in atts:
+            raise NotFound(f"document {sha256} has no attestation {attestation_id}")
+        if atts[wanted].attester.org_id != actor.org_id:
+            raise Forbidden("only the customs office that recorded an attestation may revoke it")
+        self.rt.require_chain()
+        self.rt.registry.revoke_attestation(self._sender_of(actor), bytes.fromhex(wanted[2:]))
+        self.rt.sync_index()
+        return {a.attestation_id: a for a in records.attestations_of(self.rt.engine, sha256)}[
+            wanted
+        ]
+
+    def _sender_of(self, actor: Actor) -> Sender:
+        return self.rt.sender(actor.signing_key or "deployer")
+
+    def _ensure_recorded(self, sender: Sender, record: DocumentView) -> None:
+        """A batch member must be recorded individually before it can change on its own."""
+        if record.status == "pending":
+            raise Conflict(f"document {record.sha256} is not on chain yet: retry in a few seconds")
+        if record.batch_root is None or self.rt.registry.document(bytes.fromhex(record.sha256)):
+            return
+        member = BatchMember(
+            bytes.fromhex(record.sha256),
+            record.doc_type,
+            bytes(Cid.parse(record.cid)),
+            record.consignment_ref,
+        )
+        proof = [bytes.fromhex(h.removeprefix("0x")) for h in record.merkle_proof or []]
+        self.rt.registry.record_batch_member(
+            sender, bytes.fromhex(record.batch_root.removeprefix("0x")), member, proof
+        )
+
+    def _fresh(self, sha256: str) -> DocumentView:
+        self.rt.sync_index()
+        record = self.record(sha256)
+        assert record is not None
+        return record
+
+
+def _view_to_json(view: DocumentView) -> dict[str, Any]:
+    return asdict(view)
+
+
+def _view_from_json(data: dict[str, Any]) -> DocumentView:
+    issuer = Issuer(**data["issuer"])
+    origin = Origin(**data["origin"]) if data.get("origin") else None
+    return DocumentView(**{**data, "issuer": issuer, "origin": origin})

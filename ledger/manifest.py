@@ -1,0 +1,69 @@
+"""Batch manifests: the JSON document, stored on IPFS, that lists the members of a batch.
+
+Its CID travels in the ``BatchAnchored`` event, so anyone holding the content store can
+rebuild every member's fields and Merkle proof from the chain alone.
+
+    {"version": 1, "root": "0x…", "members": [
+        {"fingerprint": "<sha256 hex>", "doc_type": 861, "cid": "bafk…",
+         "consignment_ref": "SMGS-…", "metadata_cid": "bafk…" | null}, …]}
+
+Members appear in the order their leaves were given to the tree; proofs are recomputed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from ledger.errors import InvalidInput
+from ledger.merkle import BatchMember, MerkleTree
+from ledger.unixfs import Cid
+
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    fingerprint: str  # SHA-256 hex, lower case, no 0x
+    doc_type: int
+    cid: str  # base32 CIDv1
+    consignment_ref: str
+    metadata_cid: str | None = None
+
+    def member(self) -> BatchMember:
+        return BatchMember(
+            bytes.fromhex(self.fingerprint),
+            self.doc_type,
+            bytes(Cid.parse(self.cid)),
+            self.consignment_ref,
+        )
+
+
+@dataclass(frozen=True)
+class Manifest:
+    entries: tuple[ManifestEntry, ...]
+
+    def tree(self) -> MerkleTree:
+        return MerkleTree([e.member().leaf() for e in self.entries])
+
+    def to_json(self) -> bytes:
+        body = {
+            "version": VERSION,
+            "root": "0x" + self.tree().root.hex(),
+            "members": [e.__dict__ for e in self.entries],
+        }
+        return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, data: bytes) -> Manifest:
+        try:
+            body = json.loads(data)
+            if body.get("version") != VERSION:
+                raise InvalidInput(f"batch manifest version {body.get('version')} is not {VERSION}")
+            entries = tuple(ManifestEntry(**m) for m in body["members"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidInput(f"not a batch manifest: {exc}") from exc
+        manifest = cls(entries)
+        if "0x" + manifest.tree().root.hex() != body.get("root"):
+            raise InvalidInput("batch manifest's root does not match its members")
+        return manifest
