@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import admin, documents, health, verify
+from api.routes import admin, audit, documents, health, verify
 from ledger.config import Settings, get_settings
 from ledger.documents import Documents
 from ledger.runtime import Runtime
@@ -47,6 +47,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (documents, verify, admin, health):
+    for module in (documents, verify, audit, admin, health):
         app.include_router(module.router)
     return app

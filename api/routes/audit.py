@@ -1,0 +1,162 @@
+"""/v1/audit: auditors' filtered queries, history, counts and CSV/JSON export over the index.
+
+Every answer says which block the index has reached and how far behind the chain head it is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from api.deps import ActorDep, RuntimeDep
+from ledger import queries
+from ledger.identity import Action, authorise
+from ledger.runtime import Runtime
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+Time = Annotated[datetime | None, Query(description="ISO 8601 time or date, e.g. 2026-10-01")]
+
+
+def _ts(value: datetime | None) -> int | None:
+    return int(value.timestamp()) if value is not None else None
+
+
+def _lag(rt: Runtime) -> dict[str, Any]:
+    head = rt.health.head if rt.chain_ok() else None
+    indexed = rt.health.indexed
+    return {
+        "indexed_block": indexed,
+        "chain_head": head,
+        "lag": max(0, head - indexed) if head is not None else None,
+    }
+
+
+@router.get("/documents")
+def documents(
+    rt: RuntimeDep,
+    actor: ActorDep,
+    org_id: int | None = None,
+    doc_type: int | None = None,
+    consignment_ref: str | None = None,
+    status: str | None = None,
+    attester_org_id: int | None = None,
+    verdict: str | None = None,
+    time_from: Annotated[datetime | None, Query(alias="from")] = None,
+    time_to: Annotated[datetime | None, Query(alias="to")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 100,
+    format: Annotated[
+        str,
+        Query(
+            pattern="^(json|csv)$", description="json (a page) or csv (an export of all matches)"
+        ),
+    ] = "json",
+) -> Any:
+    """Documents filtered by issuer, type, consignment, status, attester, verdict and time."""
+    authorise(actor, Action.AUDIT)
+    f = queries.DocumentFilter(
+        org_id,
+        doc_type,
+        consignment_ref,
+        status,
+        attester_org_id,
+        verdict,
+        _ts(time_from),
+        _ts(time_to),
+    ).check()
+    if format == "csv":
+        return StreamingResponse(
+            queries.export_csv(rt.engine, f),
+            media_type="text/csv",
+            headers={
+                "Content-Disposition": 'attachment; filename="documents.csv"',
+                **_lag_headers(rt),
+            },
+        )
+    page = queries.find_documents(rt.engine, f, cursor, limit)
+    return JSONResponse({"items": page.items, "next_cursor": page.next_cursor, **_lag(rt)})
+
+
+@router.get("/documents.json")
+def export_documents_json(
+    rt: RuntimeDep,
+    actor: ActorDep,
+    org_id: int | None = None,
+    doc_type: int | None = None,
+    consignment_ref: str | None = None,
+    status: str | None = None,
+    attester_org_id: int | None = None,
+    verdict: str | None = None,
+    time_from: Annotated[datetime | None, Query(alias="from")] = None,
+    time_to: Annotated[datetime | None, Query(alias="to")] = None,
+) -> StreamingResponse:
+    """Every matching document as one JSON array (streamed)."""
+    authorise(actor, Action.AUDIT)
+    f = queries.DocumentFilter(
+        org_id,
+        doc_type,
+        consignment_ref,
+        status,
+        attester_org_id,
+        verdict,
+        _ts(time_from),
+        _ts(time_to),
+    ).check()
+    return StreamingResponse(
+        queries.export_json(rt.engine, f),
+        media_type="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="documents.json"',
+            **_lag_headers(rt),
+        },
+    )
+
+
+def _lag_headers(rt: Runtime) -> dict[str, str]:
+    lag = _lag(rt)
+    return {"X-Indexed-Block": str(lag["indexed_block"]), "X-Index-Lag": str(lag["lag"])}
+
+
+@router.get("/attestations")
+def find_attestations(
+    rt: RuntimeDep,
+    actor: ActorDep,
+    sha256: str | None = None,
+    attester_org_id: int | None = None,
+    verdict: str | None = None,
+    time_from: Annotated[datetime | None, Query(alias="from")] = None,
+    time_to: Annotated[datetime | None, Query(alias="to")] = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 100,
+) -> JSONResponse:
+    """Attestations filtered by document, attesting organisation, verdict and time."""
+    authorise(actor, Action.AUDIT)
+    page = queries.find_attestations(
+        rt.engine,
+        queries.AttestationFilter(sha256, attester_org_id, verdict, _ts(time_from), _ts(time_to)),
+        cursor,
+        limit,
+    )
+    return JSONResponse({"items": page.items, "next_cursor": page.next_cursor, **_lag(rt)})
+
+
+@router.get("/stats/daily")
+def daily(
+    rt: RuntimeDep, actor: ActorDep, time_from: Time = None, time_to: Time = None
+) -> JSONResponse:
+    """Registrations and attestations per day."""
+    authorise(actor, Action.AUDIT)
+    return JSONResponse(
+        {"days": queries.daily_counts(rt.engine, _ts(time_from), _ts(time_to)), **_lag(rt)}
+    )
+
+
+@router.get("/stats/doc-types")
+def by_doc_type(rt: RuntimeDep, actor: ActorDep) -> JSONResponse:
+    """Documents per document type."""
+    authorise(actor, Action.AUDIT)
+    return JSONResponse({"doc_types": queries.counts_by_doc_type(rt.engine), **_lag(rt)})

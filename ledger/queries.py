@@ -1,0 +1,357 @@
+"""Auditors' queries over the index: filtered documents and attestations with stable
+(keyset) pagination, counts per day and per document type, and streamed CSV/JSON export.
+
+Everything is SQLAlchemy Core, so the same queries run on SQLite and PostgreSQL. Pages are
+ordered newest first by (time, id); a cursor is the last row's (time, id), so results stay
+stable while new rows arrive.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, exists, func, or_, select
+from sqlalchemy.sql import Select
+
+from ledger.db import attestations, documents, organisations
+from ledger.doctypes import DOCUMENT_TYPES
+from ledger.errors import InvalidInput
+
+MAX_LIMIT = 1000
+STATUSES = ("registered", "revoked", "superseded")
+VERDICTS = ("verified", "cleared", "held", "rejected")
+
+
+@dataclass(frozen=True)
+class DocumentFilter:
+    org_id: int | None = None
+    doc_type: int | None = None
+    consignment_ref: str | None = None
+    status: str | None = None
+    attester_org_id: int | None = None
+    verdict: str | None = None
+    time_from: int | None = None  # unix seconds, inclusive
+    time_to: int | None = None  # unix seconds, exclusive
+
+    def check(self) -> DocumentFilter:
+        if self.status is not None and self.status not in STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
+        if self.verdict is not None and self.verdict not in VERDICTS:
+            raise InvalidInput(f"verdict must be one of {', '.join(VERDICTS)}")
+        if self.doc_type is not None and self.doc_type not in DOCUMENT_TYPES:
+            raise InvalidInput(f"unknown document type {self.doc_type}")
+        if (
+            self.time_from is not None
+            and self.time_to is not None
+            and self.time_to <= self.time_from
+        ):
+            raise InvalidInput("the time range is empty: 'to' must be after 'from'")
+        return self
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def encode_cursor(t: int, key: str) -> str:
+    return base64.urlsafe_b64encode(f"{t}:{key}".encode()).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        t, key = base64.urlsafe_b64decode(cursor.encode()).decode().split(":", 1)
+        return int(t), key
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            "invalid cursor: pass back the next_cursor of the previous page unchanged"
+        ) from exc
+
+
+def _documents_query(f: DocumentFilter) -> Select[Any]:
+    org = organisations.alias("org")
+    q = select(
+        documents.c.fingerprint,
+        documents.c.cid,
+        documents.c.doc_type,
+        documents.c.consignment_ref,
+        documents.c.metadata_cid,
+        documents.c.issuer,
+        documents.c.org_id,
+        org.c.name.label("organisation"),
+        org.c.country,
+        documents.c.status,
+        documents.c.registered_at,
+        documents.c.batch_root,
+        documents.c.superseded_by,
+        documents.c.supersedes,
+        documents.c.revoked_reason,
+        documents.c.revoked_at,
+        documents.c.tx_hash,
+        documents.c.block_number,
+        documents.c.block_hash,
+        documents.c.log_index,
+    ).select_from(documents.outerjoin(org, org.c.org_id == documents.c.org_id))
+    conds = []
+    if f.org_id is not None:
+        conds.append(documents.c.org_id == f.org_id)
+    if f.doc_type is not None:
+        conds.append(documents.c.doc_type == f.doc_type)
+    if f.consignment_ref is not None:
+        conds.append(documents.c.consignment_ref == f.consignment_ref)
+    if f.status is not None:
+        conds.append(documents.c.status == f.status)
+    if f.time_from is not None:
+        conds.append(documents.c.registered_at >= f.time_from)
+    if f.time_to is not None:
+        conds.append(documents.c.registered_at < f.time_to)
+    if f.attester_org_id is not None or f.verdict is not None:
+        att = [attestations.c.fingerprint == documents.c.fingerprint]
+        if f.attester_org_id is not None:
+            att.append(attestations.c.org_id == f.attester_org_id)
+        if f.verdict is not None:
+            att.append(attestations.c.verdict == f.verdict)
+        conds.append(exists().where(and_(*att)))
+    return q.where(*conds)
+
+
+def _document_row(r: Any) -> dict[str, Any]:
+    return {
+        "sha256": r.fingerprint,
+        "cid": r.cid,
+        "doc_type": r.doc_type,
+        "doc_type_name": DOCUMENT_TYPES.get(r.doc_type, "unknown"),
+        "consignment_ref": r.consignment_ref,
+        "metadata_cid": r.metadata_cid,
+        "issuer": {
+            "key": r.issuer,
+            "organisation_id": r.org_id,
+            "organisation": r.organisation,
+            "country": r.country,
+        },
+        "status": r.status,
+        "registered_at": r.registered_at,
+        "batch_root": r.batch_root,
+        "superseded_by": r.superseded_by,
+        "supersedes": r.supersedes,
+        "revoked_reason": r.revoked_reason,
+        "revoked_at": r.revoked_at,
+        "tx_hash": r.tx_hash,
+        "block_number": r.block_number,
+        "block_hash": r.block_hash,
+        "log_index": r.log_index,
+    }
+
+
+def _limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+def find_documents(
+    engine: Engine, f: DocumentFilter, cursor: str | None = None, limit: int = 100
+) -> Page:
+    """One page of documents matching ``f``, newest first."""
+    q = _documents_query(f.check())
+    if cursor:
+        t, key = decode_cursor(cursor)
+        q = q.where(
+            or_(
+                documents.c.registered_at < t,
+                and_(documents.c.registered_at == t, documents.c.fingerprint < key),
+            )
+        )
+    q = q.order_by(documents.c.registered_at.desc(), documents.c.fingerprint.desc()).limit(
+        _limit(limit) + 1
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = encode_cursor(rows[-1].registered_at, rows[-1].fingerprint) if more and rows else None
+    return Page([_document_row(r) for r in rows], nxt)
+
+
+@dataclass(frozen=True)
+class AttestationFilter:
+    fingerprint: str | None = None
+    attester_org_id: int | None = None
+    verdict: str | None = None
+    time_from: int | None = None
+    time_to: int | None = None
+
+
+def find_attestations(
+    engine: Engine, f: AttestationFilter, cursor: str | None = None, limit: int = 100
+) -> Page:
+    """One page of attestations matching ``f``, newest first."""
+    if f.verdict is not None and f.verdict not in VERDICTS:
+        raise InvalidInput(f"verdict must be one of {', '.join(VERDICTS)}")
+    org = organisations.alias("org")
+    q = select(attestations, org.c.name.label("organisation"), org.c.country).select_from(
+        attestations.outerjoin(org, org.c.org_id == attestations.c.org_id)
+    )
+    a = attestations.c
+    for cond, value in (
+        (a.fingerprint, f.fingerprint),
+        (a.org_id, f.attester_org_id),
+        (a.verdict, f.verdict),
+    ):
+        if value is not None:
+            q = q.where(cond == value)
+    if f.time_from is not None:
+        q = q.where(a.attested_at >= f.time_from)
+    if f.time_to is not None:
+        q = q.where(a.attested_at < f.time_to)
+    if cursor:
+        t, key = decode_cursor(cursor)
+        q = q.where(or_(a.attested_at < t, and_(a.attested_at == t, a.attestation_id < key)))
+    q = q.order_by(a.attested_at.desc(), a.attestation_id.desc()).limit(_limit(limit) + 1)
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [
+        {
+            "attestation_id": r.attestation_id,
+            "sha256": r.fingerprint,
+            "verdict": r.verdict,
+            "reference": r.customs_ref,
+            "attested_at": r.attested_at,
+            "revoked": bool(r.revoked),
+            "attester": {
+                "key": r.attester,
+                "organisation_id": r.org_id,
+                "organisation": r.organisation,
+                "country": r.country,
+            },
+            "tx_hash": r.tx_hash,
+            "block_number": r.block_number,
+            "block_hash": r.block_hash,
+            "log_index": r.log_index,
+        }
+        for r in rows
+    ]
+    nxt = encode_cursor(rows[-1].attested_at, rows[-1].attestation_id) if more and rows else None
+    return Page(items, nxt)
+
+
+def daily_counts(
+    engine: Engine, time_from: int | None = None, time_to: int | None = None
+) -> list[dict[str, Any]]:
+    """Registrations and attestations per UTC day."""
+
+    def per_day(column: Any) -> dict[int, int]:
+        day = (column // 86400).label("day")
+        q = select(day, func.count()).group_by(day)
+        if time_from is not None:
+            q = q.where(column >= time_from)
+        if time_to is not None:
+            q = q.where(column < time_to)
+        with engine.connect() as conn:
+            return {int(d): int(n) for d, n in conn.execute(q).all()}
+
+    regs = per_day(documents.c.registered_at)
+    atts = per_day(attestations.c.attested_at)
+    return [
+        {
+            "day": datetime.fromtimestamp(d * 86400, UTC).date().isoformat(),
+            "registrations": regs.get(d, 0),
+            "attestations": atts.get(d, 0),
+        }
+        for d in sorted(set(regs) | set(atts))
+    ]
+
+
+def counts_by_doc_type(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(documents.c.doc_type, func.count())
+            .group_by(documents.c.doc_type)
+            .order_by(documents.c.doc_type)
+        ).all()
+    return [
+        {"doc_type": t, "doc_type_name": DOCUMENT_TYPES.get(t, "unknown"), "documents": n}
+        for t, n in rows
+    ]
+
+
+CSV_COLUMNS = [
+    "sha256",
+    "cid",
+    "doc_type",
+    "doc_type_name",
+    "consignment_ref",
+    "metadata_cid",
+    "issuer_key",
+    "organisation_id",
+    "organisation",
+    "country",
+    "status",
+    "registered_at",
+    "batch_root",
+    "superseded_by",
+    "supersedes",
+    "revoked_reason",
+    "revoked_at",
+    "tx_hash",
+    "block_number",
+    "block_hash",
+    "log_index",
+]
+
+
+def _flat(item: dict[str, Any]) -> dict[str, Any]:
+    issuer = item["issuer"]
+    return {
+        **{k: v for k, v in item.items() if k != "issuer"},
+        "issuer_key": issuer["key"],
+        "organisation_id": issuer["organisation_id"],
+        "organisation": issuer["organisation"],
+        "country": issuer["country"],
+    }
+
+
+def iter_documents(
+    engine: Engine, f: DocumentFilter, page_size: int = MAX_LIMIT
+) -> Iterator[dict[str, Any]]:
+    cursor = None
+    while True:
+        page = find_documents(engine, f, cursor, page_size)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def export_csv(engine: Engine, f: DocumentFilter) -> Iterator[str]:
+    """The matching documents as CSV text, streamed page by page (memory stays flat)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for count, item in enumerate(iter_documents(engine, f), start=1):
+        writer.writerow(_flat(item))
+        if count % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def export_json(engine: Engine, f: DocumentFilter) -> Iterator[str]:
+    """The matching documents as a JSON array, streamed."""
+    yield "["
+    first = True
+    for item in iter_documents(engine, f):
+        yield ("" if first else ",") + json.dumps(item, separators=(",", ":"))
+        first = False
+    yield "]"
