@@ -37,6 +37,10 @@ _CATEGORY_AND_HINT: dict[str, tuple[type[errors.LedgerError], str]] = {
         errors.Forbidden,
         "account {account} lacks role {neededRole}: only the consortium admin may do this",
     ),
+    "AccessControlBadConfirmation": (
+        errors.InvalidInput,
+        "renouncing a role needs the caller's own address as confirmation",
+    ),
     "KeyAlreadyAdmitted": (
         errors.Conflict,
         "key {key} is already admitted (keys are never reassigned): generate a new key",

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from web3 import Web3
+from web3.types import Wei
 
 from ledger.chain import PYEVM, connect
 from ledger.localchain import LocalChain, free_port
@@ -43,6 +44,6 @@ def advance_time(w3: Web3, seconds: int) -> int:
 def fund(w3: Web3, *addresses: str, wei: int = 10**21) -> None:
     """Send ether from the node's first (unlocked, pre-funded) dev account."""
     source = w3.eth.accounts[0]
-    hashes = [w3.eth.send_transaction({"from": source, "to": a, "value": wei}) for a in addresses]
+    hashes = [w3.eth.send_transaction({"from": source, "to": a, "value": Wei(wei)}) for a in addresses]
     for h in hashes:
         w3.eth.wait_for_transaction_receipt(h, poll_latency=0.01)
