@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from cli import chain, serve
+from cli import chain, documents, keys, serve
 from cli.cid import register as register_cid
+from cli.index import register as register_index
 
 app = typer.Typer(
     name="tradeledger",
@@ -17,6 +18,9 @@ app = typer.Typer(
 register_cid(app)
 chain.register(app)
 serve.register(app)
+documents.register(app)
+keys.register(app)
+register_index(app)
 
 
 def main() -> None:

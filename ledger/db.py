@@ -105,7 +105,7 @@ batch_members = Table(
     Column("fingerprint", String(64), primary_key=True),
     Column("root", String(66), primary_key=True, index=True),
     Column("proof", Text, nullable=False),  # JSON list of 0x-hex sibling hashes
-    *_origin(),  # the BatchAnchored log
+    *_origin(),  # the BatchAnchored log (the BatchMemberRecorded log if read from its call)
 )
 
 attestations = Table(
@@ -188,7 +188,15 @@ def sqlite_url(path: Path) -> str:
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite runs in WAL mode with full fsync on commit."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # A pool as large as the service's concurrency (the thread pool runs 40 threads):
+        # with SQLAlchemy's default (5 + 10 overflow) every overflow connection is closed
+        # on return and reopened, with its PRAGMAs, on the next request.
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")  # one shared connection
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            **({} if in_memory else {"pool_size": 16, "max_overflow": 32}),
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn, _record) -> None:  # type: ignore[no-untyped-def]
