@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, pages
 from api.routes import admin, audit, documents, health, verify
 from ledger.config import Settings, get_settings
 from ledger.documents import Documents
@@ -47,6 +47,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (documents, verify, audit, admin, health):
+    for module in (documents, verify, audit, admin, health, pages):
         app.include_router(module.router)
     return app
