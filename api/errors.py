@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import requests
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from ledger import errors
 from ledger.documents import DocumentExists, TooLarge
+from ledger.identity import Unauthenticated
 
 STATUS: list[tuple[type[errors.LedgerError], int]] = [
     (TooLarge, 413),
+    (Unauthenticated, 401),
     (errors.InvalidInput, 422),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
@@ -38,7 +41,22 @@ async def ledger_error(_: Request, exc: Exception) -> JSONResponse:
 
         body["record"] = DocumentOut.of(exc.record).model_dump(mode="json")
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
+    if status == 401:
+        headers = {"WWW-Authenticate": "Bearer"}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def backend_unreachable(_: Request, exc: Exception) -> JSONResponse:
+    """A connection error that reached a route unconverted: a backend went away mid-request."""
+    return JSONResponse(
+        {
+            "detail": f"the chain or the IPFS node stopped answering ({type(exc).__name__}): "
+            "retry in a few seconds",
+            "error": "Unavailable",
+        },
+        status_code=503,
+        headers={"Retry-After": RETRY_AFTER_SECONDS},
+    )
 
 
 async def validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -59,4 +77,5 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.LedgerError, ledger_error)
+    app.add_exception_handler(requests.RequestException, backend_unreachable)
     app.add_exception_handler(RequestValidationError, validation_error)

@@ -162,19 +162,25 @@ class RelayRequestIn(BaseModel):
 
 class OrganisationIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    country: str = Field(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")
+    country: str = Field(
+        min_length=2, max_length=2, pattern="^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. KZ"
+    )
     kind: str = Field(description="exporter, issuing_body, customs or auditor")
 
 
 class KeyIn(BaseModel):
-    valid_from: int | None = Field(default=None, description="Unix time; default now")
-    valid_until: int | None = Field(default=None, description="Unix time; default in ten years")
+    valid_from: int | None = Field(
+        default=None, ge=0, le=2**40 - 1, description="Unix time; default now"
+    )
+    valid_until: int | None = Field(
+        default=None, ge=0, le=2**40 - 1, description="Unix time; default in ten years"
+    )
 
 
 class ApiKeyIn(BaseModel):
     label: str = Field(min_length=1, max_length=200)
     role: str = Field(description="exporter, issuer, customs, auditor or admin")
-    organisation_id: int | None = None
+    organisation_id: int | None = Field(default=None, ge=1, le=2**32 - 1)
     signing_key: str | None = Field(
         default=None, description="Keystore name of the key to sign with"
     )

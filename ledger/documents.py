@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 from hexbytes import HexBytes
 
 from ledger import records
-from ledger.chain import Sender, Sent
+from ledger.chain import Sender, Sent, is_connection_error
 from ledger.doctypes import DOCUMENT_TYPES, check_doc_type
 from ledger.errors import (
     ChainUnavailable,
@@ -310,16 +310,23 @@ class Documents:
         actor = authorise(actor, Action.RELAY)
         if request.deadline < time.time():
             raise InvalidInput(f"the signed request expired at {request.deadline}: sign a new one")
-        signer = recover_signer(
-            request, signature, self.rt.registry.chain_id, self.rt.registry.address
-        )
-        if signer.lower() != request.issuer.lower():
-            raise InvalidInput(
-                f"the signature was made by {signer}, not by the request's issuer {request.issuer}: "
-                "sign with the issuer's key for this chain and contract"
-            )
         check_doc_type(request.doc_type)
         check_consignment_ref(request.consignment_ref)
+        try:
+            signer = recover_signer(
+                request, signature, self.rt.registry.chain_id, self.rt.registry.address
+            )
+        except Exception as exc:  # out-of-range fields, a malformed signature (eth-abi, eth-keys)
+            raise InvalidInput(
+                f"the signed request cannot be checked ({exc}): send the issuer address, uint16 "
+                "doc_type, uint64 nonce, uint40 deadline and a 65-byte signature"
+            ) from exc
+        if signer.lower() != request.issuer.lower():
+            raise InvalidInput(
+                f"the signature does not match this request by {request.issuer} (it recovers to "
+                f"{signer}): sign with the issuer's key, for this chain and contract, over exactly "
+                "the uploaded file and the request's fields"
+            )
         self.rt.require_chain()
         fingerprint = self._store(upload.source)
         if fingerprint.sha256_bytes != request.fingerprint or fingerprint.cid_bytes != request.cid:
@@ -432,13 +439,30 @@ class Documents:
         finally:
             with self._lock:
                 self._in_flight.discard(job.job_id)
+        assert record is not None  # only batch jobs have no single record
         return Registration(record, created=True)
 
-    def _submit(self, job: Job) -> DocumentView:
-        """Send ``job``'s transaction (again) and record the outcome in the outbox."""
+    def _submit(self, job: Job) -> DocumentView | None:
+        """Send ``job``'s transaction (again) and record the outcome in the outbox.
+
+        Returns the document's record, or None for a batch (it stands for no single document).
+        A connection error from any chain call becomes ``ChainUnavailable``: the job stays
+        pending (the answer is 202) and the outbox worker finishes it.
+        """
+        try:
+            return self._send_job(job)
+        except LedgerError:
+            raise
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise ChainUnavailable(f"the chain went away: {exc}") from exc
+            raise
+
+    def _send_job(self, job: Job) -> DocumentView | None:
         p = job.payload
-        fingerprint = bytes.fromhex(p["fingerprint"])
-        cid = bytes(Cid.parse(p["cid"]))
+        # a batch job's payload names a root, not one document's fingerprint and CID
+        fingerprint = bytes.fromhex(p["fingerprint"]) if "fingerprint" in p else b""
+        cid = bytes(Cid.parse(p["cid"])) if "cid" in p else b""
         metadata = bytes(Cid.parse(p["metadata_cid"])) if p.get("metadata_cid") else b""
         sender = self.rt.sender(p["signing_key"] or "deployer")
         registry = self.rt.registry
@@ -478,7 +502,7 @@ class Documents:
                     ),
                 }
                 self.rt.outbox.done(job.job_id, result)
-                return self._pending_view(job)
+                return None
             elif job.kind == "relay":
                 request = RegisterRequest(
                     p["issuer"],

@@ -54,6 +54,10 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 PREFIX = "tdl"
 
 
+class Unauthenticated(Forbidden):
+    """No API key, or one the service does not know or has revoked (HTTP 401)."""
+
+
 @dataclass(frozen=True)
 class Actor:
     """An authenticated caller."""
@@ -71,7 +75,9 @@ class Actor:
 def authorise(actor: Actor | None, action: Action) -> Actor:
     """``actor`` if its role may do ``action``; raises ``Forbidden`` otherwise."""
     if actor is None:
-        raise Forbidden(f"to {action} you need an API key: send 'Authorization: Bearer <key>'")
+        raise Unauthenticated(
+            f"to {action} you need an API key: send 'Authorization: Bearer <key>'"
+        )
     if not actor.may(action):
         allowed = ", ".join(sorted(r.value for r, acts in PERMISSIONS.items() if action in acts))
         raise Forbidden(f"role {actor.role.value} may not {action}; roles that may: {allowed}")
@@ -113,10 +119,12 @@ class ApiKeys:
         return Actor(key_id, label, role, org_id, signing_key), f"{PREFIX}_{key_id}_{secret}"
 
     def authenticate(self, token: str) -> Actor:
-        """The actor behind a bearer token; ``Forbidden`` if unknown, malformed or revoked."""
+        """The actor behind a bearer token; ``Unauthenticated`` if unknown, malformed or revoked."""
         parts = token.strip().split("_", 2)
         if len(parts) != 3 or parts[0] != PREFIX:
-            raise Forbidden("malformed API key: expected 'tdl_<id>_<secret>' as issued by an admin")
+            raise Unauthenticated(
+                "malformed API key: expected 'tdl_<id>_<secret>' as issued by an admin"
+            )
         _, key_id, secret = parts
         cached = self._cache.get(token)
         if cached is not None:
@@ -124,7 +132,7 @@ class ApiKeys:
         with self.engine.connect() as conn:
             row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
         if row is None or row.revoked or not hmac.compare_digest(row.secret_hash, _hash(secret)):
-            raise Forbidden(
+            raise Unauthenticated(
                 "unknown or revoked API key: ask your organisation's admin for a new one"
             )
         actor = Actor(row.key_id, row.label, Role(row.role), row.org_id, row.signing_key)

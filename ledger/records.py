@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from ledger.db import attestations, batch_members, documents, keys, organisations
 from ledger.doctypes import DOCUMENT_TYPES
@@ -73,6 +74,39 @@ class DocumentView:
     revoked_at: int | None = None
 
 
+def _issuer_columns(key_column: Any) -> list[Any]:
+    """The columns of an issuer (key + organisation), labelled, for an outer join on ``key_column``."""
+    return [
+        key_column.label("i_key"),
+        keys.c.org_id.label("i_org_id"),
+        keys.c.valid_from.label("i_valid_from"),
+        keys.c.valid_until.label("i_valid_until"),
+        organisations.c.name.label("i_name"),
+        organisations.c.country.label("i_country"),
+        organisations.c.kind.label("i_kind"),
+    ]
+
+
+def _join_issuer(table: Any, key_column: Any) -> Any:
+    return table.outerjoin(keys, keys.c.address == key_column).outerjoin(
+        organisations, organisations.c.org_id == keys.c.org_id
+    )
+
+
+def _issuer_of(row: Any) -> Issuer:
+    if row.i_name is None:  # no key row, or a key of no known organisation
+        return Issuer(row.i_key, None, None, None, None)
+    return Issuer(
+        row.i_key,
+        row.i_org_id,
+        row.i_name,
+        row.i_country,
+        row.i_kind,
+        row.i_valid_from,
+        row.i_valid_until,
+    )
+
+
 def issuer(engine: Engine, key: str) -> Issuer:
     with engine.connect() as conn:
         row = conn.execute(
@@ -92,14 +126,102 @@ def issuer(engine: Engine, key: str) -> Issuer:
     return Issuer(key, row.org_id, row.name, row.country, row.kind, row.valid_from, row.valid_until)
 
 
+# One statement per read (built once; SQLAlchemy caches its compiled form): the document,
+# its issuer and its Merkle proof (the first by primary key, as before) in one row.
+_PROOF = (
+    select(batch_members.c.proof)
+    .where(batch_members.c.fingerprint == documents.c.fingerprint)
+    .order_by(batch_members.c.root)
+    .limit(1)
+    .scalar_subquery()
+)
+_DOCUMENT = (
+    select(documents, *_issuer_columns(documents.c.issuer), _PROOF.label("proof"))
+    .select_from(_join_issuer(documents, documents.c.issuer))
+    .where(documents.c.fingerprint == bindparam("sha256"))
+)
+_ATTESTATIONS = (
+    select(attestations, *_issuer_columns(attestations.c.attester))
+    .select_from(_join_issuer(attestations, attestations.c.attester))
+    .where(attestations.c.fingerprint == bindparam("sha256"))
+    .order_by(attestations.c.block_number, attestations.c.log_index)
+)
+
+
 def document(engine: Engine, sha256: str) -> DocumentView | None:
     with engine.connect() as conn:
-        row = conn.execute(select(documents).where(documents.c.fingerprint == sha256)).first()
-        proof_row = conn.execute(
-            select(batch_members.c.proof).where(batch_members.c.fingerprint == sha256)
-        ).first()
-    if row is None:
-        return None
+        return _document(conn, sha256)
+
+
+def document_and_attestations(
+    engine: Engine, sha256: str
+) -> tuple[DocumentView | None, list[AttestationView]]:
+    """The record and its attestations: the hot read of verification.
+
+    The two statements are compiled once per engine and run on the pooled DBAPI connection
+    directly: SQLAlchemy's per-execution work (about 0.2 ms here, ten times SQLite's own
+    point lookup) was the largest part of a verification.
+    """
+    doc_sql, att_sql = _compiled(engine)
+    conn = engine.raw_connection()
+    try:
+        cur = conn.cursor()
+        try:
+            row = doc_sql.first(cur, sha256)
+            if row is None:
+                return None, []
+            record = _document_view(row)
+            return record, [_attestation_view(r) for r in att_sql.all(cur, sha256)]
+        finally:
+            cur.close()
+    finally:
+        conn.close()  # back to the pool
+
+
+class _Raw:
+    """A statement compiled for one dialect, run on a DBAPI cursor; rows by column name."""
+
+    def __init__(self, statement: Any, engine: Engine) -> None:
+        compiled = statement.compile(dialect=engine.dialect)
+        self.sql = compiled.string
+        self.compiled = compiled
+
+    def _params(self, sha256: str) -> Any:
+        params = self.compiled.construct_params({"sha256": sha256})
+        if self.compiled.positional:
+            return tuple(params[name] for name in self.compiled.positiontup)
+        return params
+
+    def _rows(self, cur: Any, sha256: str) -> tuple[list[str], list[Any]]:
+        cur.execute(self.sql, self._params(sha256))
+        return [d[0] for d in cur.description], cur.fetchall()
+
+    def first(self, cur: Any, sha256: str) -> Any | None:
+        names, rows = self._rows(cur, sha256)
+        return _Row(dict(zip(names, rows[0], strict=True))) if rows else None
+
+    def all(self, cur: Any, sha256: str) -> list[Any]:
+        names, rows = self._rows(cur, sha256)
+        return [_Row(dict(zip(names, r, strict=True))) for r in rows]
+
+
+class _Row(dict[str, Any]):
+    """A row whose columns read as attributes, like SQLAlchemy's."""
+
+    __getattr__ = dict.__getitem__
+
+
+@lru_cache(maxsize=32)
+def _compiled(engine: Engine) -> tuple[_Raw, _Raw]:
+    return _Raw(_DOCUMENT, engine), _Raw(_ATTESTATIONS, engine)
+
+
+def _document(conn: Connection, sha256: str) -> DocumentView | None:
+    row = conn.execute(_DOCUMENT, {"sha256": sha256}).first()
+    return None if row is None else _document_view(row)
+
+
+def _document_view(row: Any) -> DocumentView:
     return DocumentView(
         sha256=row.fingerprint,
         cid=row.cid,
@@ -107,12 +229,12 @@ def document(engine: Engine, sha256: str) -> DocumentView | None:
         doc_type_name=DOCUMENT_TYPES.get(row.doc_type, "unknown"),
         consignment_ref=row.consignment_ref,
         metadata_cid=row.metadata_cid,
-        issuer=issuer(engine, row.issuer),
+        issuer=_issuer_of(row),
         status=row.status,
         registered_at=row.registered_at,
         origin=Origin(row.tx_hash, row.block_number, row.block_hash, row.log_index),
         batch_root=row.batch_root,
-        merkle_proof=json.loads(proof_row.proof) if proof_row else None,
+        merkle_proof=json.loads(row.proof) if row.proof else None,
         superseded_by=row.superseded_by,
         supersedes=row.supersedes,
         revoked_reason=row.revoked_reason,
@@ -123,24 +245,24 @@ def document(engine: Engine, sha256: str) -> DocumentView | None:
 
 def attestations_of(engine: Engine, sha256: str) -> list[AttestationView]:
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(attestations)
-            .where(attestations.c.fingerprint == sha256)
-            .order_by(attestations.c.block_number, attestations.c.log_index)
-        ).all()
-    return [
-        AttestationView(
-            r.attestation_id,
-            r.fingerprint,
-            r.verdict,
-            r.customs_ref,
-            r.attested_at,
-            bool(r.revoked),
-            issuer(engine, r.attester),
-            Origin(r.tx_hash, r.block_number, r.block_hash, r.log_index),
-        )
-        for r in rows
-    ]
+        return _attestations(conn, sha256)
+
+
+def _attestations(conn: Connection, sha256: str) -> list[AttestationView]:
+    return [_attestation_view(r) for r in conn.execute(_ATTESTATIONS, {"sha256": sha256}).all()]
+
+
+def _attestation_view(r: Any) -> AttestationView:
+    return AttestationView(
+        r.attestation_id,
+        r.fingerprint,
+        r.verdict,
+        r.customs_ref,
+        r.attested_at,
+        bool(r.revoked),
+        _issuer_of(r),
+        Origin(r.tx_hash, r.block_number, r.block_hash, r.log_index),
+    )
 
 
 def history(doc: DocumentView, atts: list[AttestationView]) -> list[HistoryEntry]:

@@ -15,9 +15,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import requests
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 from web3 import HTTPProvider, Web3
+from web3.providers.rpc.utils import ExceptionRetryConfiguration
 
 from ledger.chain import Sender, is_connection_error
 from ledger.config import Settings
@@ -70,7 +72,19 @@ class Runtime:
                 f"no deployment recorded in {settings.deployment_file}: run scripts/run or scripts/deploy"
             )
         engine = make_engine(settings.db_url)
-        w3 = Web3(HTTPProvider(settings.rpc_url, request_kwargs={"timeout": 10}))
+        # web3 retries a timed-out read five times by default: a hung chain would hold every
+        # request for a minute. Retry only refused/reset connections, briefly; the chain
+        # monitor and the outbox worker do the longer-term retrying.
+        retry = ExceptionRetryConfiguration(
+            errors=(requests.ConnectionError,), retries=3, backoff_factor=0.05
+        )
+        w3 = Web3(
+            HTTPProvider(
+                settings.rpc_url,
+                request_kwargs={"timeout": 10},
+                exception_retry_configuration=retry,
+            )
+        )
         registry = Registry(
             w3,
             deployment.address,

@@ -61,11 +61,33 @@ class Verifier:
         return [], indexed, head
 
     def fingerprint(self, sha256: str) -> Verification:
+        found = self.lookup(sha256)
+        if found is not None:
+            return found
+        self.rt.sync_index()  # a registration may have been mined a moment ago
         stale, indexed, head = self._freshness()
-        record = records.document(self.rt.engine, sha256)
+        record, atts = records.document_and_attestations(self.rt.engine, sha256)
+        return self._answer(sha256, record, atts, stale, indexed, head)
+
+    def lookup(self, sha256: str) -> Verification | None:
+        """The answer from the index alone (two point reads, no chain call), or None when the
+        fingerprint is unknown while the index is fresh: then ``fingerprint`` syncs the index
+        first, since a registration may have been mined a moment ago."""
+        stale, indexed, head = self._freshness()
+        record, atts = records.document_and_attestations(self.rt.engine, sha256)
         if record is None and not stale:
-            self.rt.sync_index()  # a registration may have been mined a moment ago
-            record = records.document(self.rt.engine, sha256)
+            return None
+        return self._answer(sha256, record, atts, stale, indexed, head)
+
+    def _answer(
+        self,
+        sha256: str,
+        record: DocumentView | None,
+        atts: list[AttestationView],
+        stale: list[str],
+        indexed: int | None,
+        head: int | None,
+    ) -> Verification:
         if stale:
             return Verification(
                 Verdict.UNVERIFIABLE, stale, sha256, record, indexed_block=indexed, chain_head=head
@@ -80,7 +102,6 @@ class Verifier:
                 indexed_block=indexed,
                 chain_head=head,
             )
-        atts = records.attestations_of(self.rt.engine, sha256)
         reasons = judge(record)
         verdict = Verdict.INVALID if reasons else Verdict.VALID
         return Verification(
@@ -205,6 +226,19 @@ def bundle_mismatches(
             out.append(f"tampered: the bundle's {name} differs from the registered one")
     if record.origin and bundle.get("tx_hash") != record.origin.tx_hash:
         out.append("tampered: the bundle's transaction is not the registration's")
+    elif record.origin and (
+        bundle.get("block_number") != record.origin.block_number
+        or str(bundle.get("block_hash", "")).lower() != str(record.origin.block_hash).lower()
+        or bundle.get("log_index") != record.origin.log_index
+    ):
+        out.append("tampered: the bundle's block or log index is not the registration's")
+    batch = bundle.get("batch") or {}
+    if record.batch_root is not None and (
+        not isinstance(batch, dict)
+        or str(batch.get("root", "")).lower() != record.batch_root.lower()
+        or batch.get("proof") != record.merkle_proof
+    ):
+        out.append("tampered: the bundle's batch root or Merkle proof is not the registration's")
     return out
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from sqlalchemy import select
+from web3 import Web3
 
 from api.deps import ActorDep, RuntimeDep
 from api.schemas import ApiKeyIn, ApiKeyOut, KeyIn, OrganisationIn
@@ -62,7 +64,12 @@ def admit_organisation(body: OrganisationIn, rt: RuntimeDep, actor: ActorDep) ->
 
 
 @router.post("/organisations/{org_id}/keys", status_code=201)
-def add_key(org_id: int, body: KeyIn, rt: RuntimeDep, actor: ActorDep) -> dict[str, object]:
+def add_key(
+    org_id: Annotated[int, Path(ge=1, le=2**32 - 1, description="Organisation id")],
+    body: KeyIn,
+    rt: RuntimeDep,
+    actor: ActorDep,
+) -> dict[str, object]:
     """Generate a signing key for the organisation (kept in an encrypted keystore) and admit it."""
     authorise(actor, Action.ADMINISTER)
     rt.require_chain()
@@ -90,6 +97,8 @@ def add_key(org_id: int, body: KeyIn, rt: RuntimeDep, actor: ActorDep) -> dict[s
 def retire_key(address: str, rt: RuntimeDep, actor: ActorDep) -> dict[str, object]:
     """End a key's validity now; what it signed before stays valid."""
     authorise(actor, Action.ADMINISTER)
+    if not Web3.is_address(address):
+        raise InvalidInput(f"{address!r} is not a key address: give 0x and 40 hexadecimal digits")
     rt.require_chain()
     sent = rt.registry.retire_key(rt.sender("deployer"), address)
     return {"address": address, "tx_hash": sent.tx_hash.to_0x_hex()}
@@ -118,8 +127,19 @@ def create_api_key(body: ApiKeyIn, rt: RuntimeDep, actor: ActorDep) -> ApiKeyOut
         role = Role(body.role)
     except ValueError:
         raise InvalidInput("role must be exporter, issuer, customs, auditor or admin") from None
+    if body.organisation_id is not None:
+        rt.require_chain()
+        rt.registry.organisation(body.organisation_id)  # UnknownOrganisation -> 404
     if body.signing_key is not None:
-        rt.account(body.signing_key)  # the service must hold it
+        account = rt.account(body.signing_key)  # the service must hold it
+        if body.organisation_id is not None:
+            rt.require_chain()
+            owner = rt.registry.key_info(account.address).org_id
+            if owner != body.organisation_id:
+                raise InvalidInput(
+                    f"signing key {body.signing_key} ({account.address}) belongs to organisation "
+                    f"{owner or 'none'}, not {body.organisation_id}: bind a key of that organisation"
+                )
     created, token = rt.api_keys.create(body.label, role, body.organisation_id, body.signing_key)
     return ApiKeyOut(
         key_id=created.key_id,

@@ -1,0 +1,306 @@
+"""Bad input gets a clear 4xx whose message says what to fix, never a 500."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+
+import pytest
+from eth_account import Account
+
+from tests.api.conftest import (
+    MAX_UPLOAD,
+    Service,
+    Signer,
+    doc_bytes,
+    post_relay,
+    signed_request,
+)
+
+pytestmark = pytest.mark.chain
+
+
+def _problem(r: object, status: int, *words: str) -> str:
+    assert r.status_code == status, r.text  # type: ignore[attr-defined]
+    detail: str = r.json()["detail"]  # type: ignore[attr-defined]
+    for word in words:
+        assert word in detail, detail
+    return detail
+
+
+def test_empty_file(svc: Service) -> None:
+    _problem(svc.register(b""), 422, "empty")
+    r = svc.http.post(
+        "/v1/documents/batch",
+        files=[("files", ("a.pdf", doc_bytes())), ("files", ("b.pdf", b""))],
+        data={"doc_type": "861", "consignment_ref": "SMGS-B"},
+        headers=svc.auth("exporter"),
+    )
+    _problem(r, 422, "empty")
+
+
+def test_file_over_the_limit(svc: Service) -> None:
+    # just over the limit: refused while streaming
+    _problem(svc.register(b"x" * (MAX_UPLOAD + 1)), 413, "limit", str(MAX_UPLOAD))
+    # far over the limit: refused from Content-Length before reading the body
+    _problem(svc.register(b"y" * (MAX_UPLOAD + 200_000)), 413, "limit", str(MAX_UPLOAD))
+    # verification only hashes the file (nothing is stored), but a clearly oversized body
+    # is refused from its Content-Length all the same
+    r = svc.http.post("/v1/verify/file", files={"file": ("big.pdf", b"z" * (MAX_UPLOAD + 200_000))})
+    _problem(r, 413, "limit")
+    # exactly at the limit is fine
+    assert svc.register(b"w" * (MAX_UPLOAD - 64) + doc_bytes()[:64]).status_code == 201
+
+
+def test_unknown_document_type(svc: Service) -> None:
+    detail = _problem(svc.register(doc_type=999), 422, "unknown document type 999", "UN/EDIFACT")
+    assert "861 certificate of origin" in detail and "380 commercial invoice" in detail
+    r = svc.http.post(
+        "/v1/documents",
+        files={"file": ("d.pdf", doc_bytes())},
+        data={"doc_type": "invoice", "consignment_ref": "X"},
+        headers=svc.auth("exporter"),
+    )
+    _problem(r, 422, "doc_type")
+
+
+def test_missing_fields(svc: Service) -> None:
+    r = svc.http.post("/v1/documents", data={"doc_type": "861"}, headers=svc.auth("exporter"))
+    _problem(r, 422, "file", "consignment_ref")
+    _problem(svc.register(ref="   "), 422, "consignment_ref")
+    _problem(svc.register(metadata="{not json"), 422, "metadata is not valid JSON")
+    _problem(svc.register(metadata='{"country_of_origin": "Kazakhstan"}'), 422, "ISO 3166")
+    _problem(svc.register(metadata='{"hs_codes": ["flour"]}'), 422, "HS code")
+
+
+@pytest.mark.parametrize("bad", ["abc", "0x1234", "g" * 64, "a" * 63, "a" * 65])
+def test_malformed_hash(svc: Service, bad: str) -> None:
+    for r in (
+        svc.http.get(f"/v1/documents/{bad}"),
+        svc.http.get(f"/v1/documents/{bad}/evidence"),
+        svc.http.get(f"/v1/documents/{bad}/content", headers=svc.auth("customs")),
+        svc.http.post("/v1/verify", json={"sha256": bad}),
+        svc.http.post(f"/v1/documents/{bad}/revoke", json={}, headers=svc.auth("admin")),
+        svc.http.post(
+            f"/v1/documents/{bad}/attestations",
+            json={"verdict": "verified"},
+            headers=svc.auth("customs"),
+        ),
+    ):
+        _problem(r, 422, "64 hexadecimal digits")
+
+
+def test_unknown_document(svc: Service) -> None:
+    sha = hashlib.sha256(doc_bytes("never registered")).hexdigest()
+    for r in (
+        svc.http.get(f"/v1/documents/{sha}"),
+        svc.http.get(f"/v1/documents/{sha}/content", headers=svc.auth("auditor")),
+        svc.http.post(f"/v1/documents/{sha}/revoke", json={}, headers=svc.auth("admin")),
+        svc.http.post(
+            f"/v1/documents/{sha}/attestations",
+            json={"verdict": "verified"},
+            headers=svc.auth("customs"),
+        ),
+        svc.http.post(
+            f"/v1/documents/{sha}/supersede",
+            files={"file": ("a.pdf", doc_bytes())},
+            data={"doc_type": "861", "consignment_ref": "X"},
+            headers=svc.auth("exporter"),
+        ),
+    ):
+        _problem(r, 404, sha)
+    # evidence of an unknown document: nothing to give, said plainly
+    r = svc.http.get(f"/v1/documents/{sha}/evidence")
+    assert 400 <= r.status_code < 500 and sha in r.json()["detail"], r.text
+    # verification of an unknown fingerprint is an answer, not an error
+    assert svc.verdict(sha)["verdict"] == "INVALID"
+
+
+def test_duplicate_is_409_with_the_existing_record(svc: Service) -> None:
+    content, rec = svc.registered()
+    r = svc.register(content, who="chamber", ref="SMGS-OTHER")
+    detail = _problem(r, 409, "already registered", "supersede")
+    assert rec["sha256"] in detail
+    existing = r.json()["record"]
+    assert existing["sha256"] == rec["sha256"] and existing["tx_hash"] == rec["tx_hash"]
+    assert existing["consignment_ref"] == rec["consignment_ref"]
+    assert existing["issuer"]["kind"] == "exporter"
+
+
+def test_bad_attestation_revocation_and_admin_input(svc: Service) -> None:
+    _, rec = svc.registered()
+    sha = rec["sha256"]
+    customs = svc.auth("customs")
+    _problem(
+        svc.http.post(f"/v1/documents/{sha}/attestations", json={"verdict": "ok"}, headers=customs),
+        422,
+        "verified, cleared, held or rejected",
+    )
+    _problem(
+        svc.http.post(
+            f"/v1/documents/{sha}/attestations",
+            json={"verdict": "held", "reference": "R" * 200},
+            headers=customs,
+        ),
+        422,
+        "reference",
+    )
+    _problem(
+        svc.http.post(f"/v1/documents/{sha}/attestations/0x{'ab' * 32}/revoke", headers=customs),
+        404,
+        "no attestation",
+    )
+    _problem(
+        svc.http.post(
+            f"/v1/documents/{sha}/revoke", json={"reason": "bored"}, headers=svc.auth("exporter")
+        ),
+        422,
+        "issued_in_error",
+    )
+    admin = svc.auth("admin")
+    _problem(
+        svc.http.post(
+            "/v1/admin/organisations",
+            json={"name": "Demo X", "country": "KZ", "kind": "bank"},
+            headers=admin,
+        ),
+        422,
+        "exporter, issuing_body, customs or auditor",
+    )
+    _problem(
+        svc.http.post(
+            "/v1/admin/organisations",
+            json={"name": "Demo X", "country": "Kazakhstan", "kind": "exporter"},
+            headers=admin,
+        ),
+        422,
+        "country",
+    )
+    _problem(
+        svc.http.post(
+            "/v1/admin/organisations",
+            json={"name": "Demo X", "country": "k1", "kind": "exporter"},
+            headers=admin,
+        ),
+        422,
+        "country",
+    )
+    _problem(svc.http.post("/v1/admin/organisations/9999/keys", json={}, headers=admin), 404)
+    for org_id in ("0", "-1", str(2**32)):
+        _problem(
+            svc.http.post(f"/v1/admin/organisations/{org_id}/keys", json={}, headers=admin),
+            422,
+            "org_id",
+        )
+    for window in ({"valid_until": 2**41}, {"valid_from": -5}):
+        _problem(
+            svc.http.post("/v1/admin/organisations/1/keys", json=window, headers=admin),
+            422,
+            next(iter(window)),
+        )
+    _problem(
+        svc.http.post(
+            "/v1/admin/api-keys",
+            json={
+                "label": "x",
+                "role": "customs",
+                "organisation_id": 3,
+                "signing_key": "demo-exporter",
+            },
+            headers=admin,
+        ),
+        422,
+        "belongs to organisation 1, not 3",
+    )
+    _problem(
+        svc.http.post("/v1/admin/api-keys", json={"label": "x", "role": "boss"}, headers=admin),
+        422,
+        "role must be",
+    )
+    _problem(
+        svc.http.post("/v1/admin/api-keys", json={"label": "x", "role": "customs"}, headers=admin),
+        422,
+        "organisation",
+    )
+    _problem(
+        svc.http.post(
+            "/v1/admin/api-keys",
+            json={"label": "x", "role": "customs", "organisation_id": 999},
+            headers=admin,
+        ),
+        404,
+        "999",
+    )
+    _problem(
+        svc.http.post(
+            "/v1/admin/organisations/1/keys",
+            json={"valid_from": 100, "valid_until": 50},
+            headers=admin,
+        ),
+        422,
+        "validity window",
+    )
+    _problem(
+        svc.http.post(
+            "/v1/admin/api-keys",
+            json={"label": "x", "role": "customs", "organisation_id": 3, "signing_key": "nope"},
+            headers=admin,
+        ),
+        403,
+        "signing key",
+    )
+    _problem(
+        svc.http.post(f"/v1/admin/keys/0x{'12' * 20}/retire", headers=admin),
+        403,
+        "never admitted",
+    )
+    _problem(
+        svc.http.post("/v1/admin/keys/not-an-address/retire", headers=admin),
+        422,
+        "40 hexadecimal digits",
+    )
+
+
+def test_verify_bad_requests(svc: Service) -> None:
+    _problem(svc.http.post("/v1/verify", json={}), 422, "sha256", "bundle")
+    _problem(svc.http.post("/v1/verify", json={"bundle": {"hello": 1}}), 422, "evidence bundle")
+    r = svc.http.post(
+        "/v1/verify/file",
+        files={"file": ("d.pdf", doc_bytes()), "bundle": ("b.json", b"{nope")},
+    )
+    _problem(r, 422, "not JSON")
+    _problem(svc.http.post("/v1/verify/file"), 422, "file")
+
+
+def test_relay_bad_and_expired_signatures(svc: Service, signer: Signer) -> None:
+    content = doc_bytes("relay-bad")
+    # signed by someone else than the issuer the request names
+    forged = signed_request(svc, signer, content, sign_with=Account.create())
+    _problem(post_relay(svc, content, forged, "exporter"), 422, "does not match", "issuer's key")
+    # expired
+    expired = signed_request(svc, signer, content, deadline=int(time.time()) - 10)
+    _problem(post_relay(svc, content, expired, "exporter"), 422, "expired", "sign a new one")
+    # signed for another file
+    other = signed_request(svc, signer, doc_bytes("other"))
+    _problem(post_relay(svc, content, other, "exporter"), 422, "does not match", "uploaded file")
+    # not a signed request at all
+    _problem(post_relay(svc, content, '{"issuer": "x"}', "exporter"), 422, "signed_request")
+    _problem(post_relay(svc, content, "not json", "exporter"), 422, "signed_request")
+    bad_hex = signed_request(svc, signer, content).replace('"0x', '"0xzz')
+    _problem(post_relay(svc, content, bad_hex, "exporter"), 422, "signed_request")
+    # fields out of their on-chain ranges, or a signature of the wrong length
+    good = json.loads(signed_request(svc, signer, content))
+    for change, words in (
+        ({"doc_type": 99999}, ("unknown document type 99999",)),
+        ({"consignment_ref": ""}, ("consignment_ref",)),
+        ({"issuer": "0x12"}, ("cannot be checked", "issuer address")),
+        ({"nonce": -1}, ("cannot be checked", "uint64 nonce")),
+        ({"deadline": 2**41}, ("cannot be checked", "uint40 deadline")),
+        ({"signature": "0x1234"}, ("cannot be checked", "65-byte signature")),
+        ({"metadata_cid": "nonsense"}, ("not a CID",)),
+    ):
+        r = post_relay(svc, content, json.dumps({**good, **change}), "exporter")
+        _problem(r, 422, *words)
+    # none of these reached the chain: the document is still unknown
+    assert svc.http.get(f"/v1/documents/{hashlib.sha256(content).hexdigest()}").status_code == 404

@@ -1,0 +1,144 @@
+"""Batch registration (one Merkle root, a proof per document) and evidence bundles checked
+against the chain without the service."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+
+from ledger.chain import connect
+from ledger.merkle import BatchMember
+from ledger.merkle import verify as verify_proof
+from ledger.unixfs import Cid
+from ledger.verify import Verdict, check_bundle_on_chain
+from tests.api.conftest import Service, doc_bytes
+
+pytestmark = pytest.mark.chain
+
+
+def _member(rec: dict[str, Any]) -> BatchMember:
+    return BatchMember(
+        bytes.fromhex(rec["sha256"]),
+        rec["doc_type"],
+        bytes(Cid.parse(rec["cid"])),
+        rec["consignment_ref"],
+    )
+
+
+def _bundle(svc: Service, sha256: str) -> dict[str, Any]:
+    r = svc.http.get(f"/v1/documents/{sha256}/evidence")
+    assert r.status_code == 200, r.text
+    bundle: dict[str, Any] = r.json()
+    return bundle
+
+
+def test_batch_registration(svc: Service) -> None:
+    contents = [doc_bytes(f"batch-{i}") for i in range(4)]
+    types = ["861", "380", "720", "851"]
+    r = svc.http.post(
+        "/v1/documents/batch",
+        files=[("files", (f"doc-{i}.pdf", c)) for i, c in enumerate(contents)],
+        data={"doc_type": types, "consignment_ref": "SMGS-BATCH-42"},
+        headers=svc.auth("exporter"),
+    )
+    assert r.status_code == 201, r.text
+    batch = r.json()
+    assert batch["status"] == "anchored" and batch["manifest_cid"].startswith("baf")
+    root = bytes.fromhex(batch["root"].removeprefix("0x"))
+    records = batch["documents"]
+    assert [d["sha256"] for d in records] == [hashlib.sha256(c).hexdigest() for c in contents]
+    assert [d["doc_type"] for d in records] == [int(t) for t in types]
+    for rec in records:
+        assert rec["batch_root"] == batch["root"] and rec["status"] == "registered"
+        proof = [bytes.fromhex(h.removeprefix("0x")) for h in rec["merkle_proof"]]
+        assert verify_proof(proof, root, _member(rec).leaf()), rec["sha256"]
+        assert svc.rt.registry.verify_batch_member(root, _member(rec), proof)
+
+    for rec in records:
+        svc.indexed(rec["sha256"])
+        got = svc.http.get(f"/v1/documents/{rec['sha256']}").json()["record"]
+        assert got["batch_root"] == batch["root"]
+        assert got["merkle_proof"] == rec["merkle_proof"]
+        assert got["tx_hash"] == records[0]["tx_hash"]
+        assert svc.verdict(rec["sha256"])["verdict"] == "VALID"
+    c = svc.http.get(f"/v1/documents/{records[2]['sha256']}/content", headers=svc.auth("customs"))
+    assert c.content == contents[2]
+
+    # the whole batch again: each member is a duplicate
+    again = svc.http.post(
+        "/v1/documents/batch",
+        files=[("files", ("doc-0.pdf", contents[0]))],
+        data={"doc_type": "861", "consignment_ref": "SMGS-BATCH-42"},
+        headers=svc.auth("exporter"),
+    )
+    assert again.status_code == 409 and again.json()["record"]["sha256"] == records[0]["sha256"]
+
+    # evidence of a batch member checks out on chain, with its proof
+    w3 = connect(svc.settings.rpc_url)
+    bundle = _bundle(svc, records[1]["sha256"])
+    assert bundle["batch"] == {"root": batch["root"], "proof": records[1]["merkle_proof"]}
+    assert check_bundle_on_chain(bundle, w3).verdict == Verdict.VALID
+
+    # revoke one member: the service records it on its own first, then revokes it
+    revoked = records[1]["sha256"]
+    assert svc.rt.registry.document(bytes.fromhex(revoked)) is None
+    r = svc.http.post(
+        f"/v1/documents/{revoked}/revoke",
+        json={"reason": "fraud_suspected"},
+        headers=svc.auth("exporter"),
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "revoked"
+    assert svc.rt.registry.document(bytes.fromhex(revoked)) is not None
+    v = svc.verdict(revoked)
+    assert v["verdict"] == "INVALID" and "fraud suspected" in v["reasons"][0]
+    for other in (records[0], records[2], records[3]):
+        assert svc.verdict(other["sha256"])["verdict"] == "VALID", other["sha256"]
+    # the old bundle now fails on chain too; another member's bundle still passes
+    after = check_bundle_on_chain(bundle, w3)
+    assert after.verdict == Verdict.INVALID and "revoked" in after.reasons[0]
+    assert check_bundle_on_chain(_bundle(svc, records[3]["sha256"]), w3).verdict == Verdict.VALID
+
+    # a member's proof cannot be moved to another document
+    forged = {**_bundle(svc, records[3]["sha256"]), "sha256": records[0]["sha256"]}
+    assert check_bundle_on_chain(forged, w3).verdict == Verdict.INVALID
+
+
+def test_evidence_bundle_on_chain(svc: Service) -> None:
+    _, rec = svc.registered()
+    _, other = svc.registered()
+    svc.indexed(rec["sha256"])
+    svc.indexed(other["sha256"])
+    bundle = _bundle(svc, rec["sha256"])
+    assert bundle["tx_hash"] == rec["tx_hash"] and bundle["chain_id"] == 31337
+    assert bundle["contract"] == svc.rt.registry.address and bundle["batch"] is None
+
+    w3 = connect(svc.settings.rpc_url)  # anyone's connection: no service, no index
+    result = check_bundle_on_chain(bundle, w3)
+    assert result.verdict == Verdict.VALID, result.reasons
+
+    tamperings: list[dict[str, Any]] = [
+        {"sha256": other["sha256"]},
+        {"cid": other["cid"]},
+        {"block_hash": "0x" + "11" * 32},
+        {"tx_hash": other["tx_hash"], "block_number": other["block_number"]},
+        {"log_index": 7},
+    ]
+    for change in tamperings:
+        tampered = {**bundle, **change}
+        result = check_bundle_on_chain(tampered, w3)
+        assert result.verdict == Verdict.INVALID, (change, result.reasons)
+        assert result.reasons and result.reasons[0].startswith("tampered"), result.reasons
+
+    # the service says the same about the tampered bundles
+    for change in tamperings[1:]:
+        v = svc.http.post("/v1/verify", json={"bundle": {**bundle, **change}}).json()
+        assert v["verdict"] != "VALID", change
+
+    # after a revocation the bundle no longer passes
+    r = svc.http.post(f"/v1/documents/{rec['sha256']}/revoke", json={}, headers=svc.auth("admin"))
+    assert r.status_code == 200, r.text
+    result = check_bundle_on_chain(bundle, w3)
+    assert result.verdict == Verdict.INVALID and "revoked" in result.reasons[0]
