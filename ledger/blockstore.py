@@ -1,0 +1,353 @@
+"""The embedded IPFS store: content-addressed blocks on disk under ``settings.blocks_dir``.
+
+Layout: ``blocks/<2 chars>/<cid>`` (base32 CIDv1, sharded on the CID's last-but-one two
+characters like Kubo's flatfs), ``pins/<cid>`` (recursive pins), ``tmp/`` (writes in
+flight) and ``.lock``. CIDs are those of ``ipfs add --cid-version=1`` (see ``hashing``).
+
+Integrity rules:
+- a block is written to ``tmp/``, flushed to disk and only then renamed to its name, so a
+  crash never leaves a torn or wrong block under a CID (one ``syncfs`` per batch of up to
+  32 blocks instead of one fsync per block, on a background thread while hashing goes on);
+  ``put`` syncs again before returning, so what it acknowledged survives a power cut;
+- a file node is renamed into place only after its children's renames are on disk, so
+  ``has(root)`` means the whole document is there;
+- every block read is checked against its CID;
+- ``put`` and ``import_car`` hold a shared lock, ``gc`` an exclusive one (``flock``), so GC
+  never removes the blocks of a write in flight.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import fcntl
+import os
+import time
+import uuid
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from ledger import car
+from ledger.errors import ContentNotFound, IntegrityError, InvalidInput
+from ledger.hashing import Fingerprint, hash_stream
+from ledger.unixfs import DAG_PB, RAW, Cid, decode_file_node
+
+CidLike = Cid | str | bytes
+STALE_TMP_SECONDS = 3600.0
+B32_CHARS = "abcdefghijklmnopqrstuvwxyz234567"
+BATCH = 32  # blocks (8 MiB of leaves) per sync
+_FLUSHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blockstore-sync")
+_WRITERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="blockstore-write")
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True) if os.name == "posix" else None
+
+
+def as_cid(cid: CidLike) -> Cid:
+    return cid if isinstance(cid, Cid) else Cid.parse(cid)
+
+
+class BlockStore:
+    """Embedded content store: ``put``/``get``/``has``/``pin``/``unpin``/``gc`` + CAR I/O."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.blocks = self.root / "blocks"
+        self.pins = self.root / "pins"
+        self.tmp = self.root / "tmp"
+        for d in (self.blocks, self.pins, self.tmp):
+            d.mkdir(parents=True, exist_ok=True)
+        if not (self.blocks / "77").exists():  # all 1024 shards at once (77 is the last)
+            for a in B32_CHARS:
+                for b in B32_CHARS:
+                    (self.blocks / (a + b)).mkdir(exist_ok=True)
+        self._drop_stale_tmp(STALE_TMP_SECONDS)
+
+    # --- paths and locking ---------------------------------------------------------------
+    def _path(self, cid: Cid) -> Path:
+        name = str(cid.to_v1())
+        return self.blocks / name[-3:-1] / name
+
+    @contextmanager
+    def _lock(self, exclusive: bool) -> Iterator[None]:
+        with (self.root / ".lock").open("a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
+    def _drop_stale_tmp(self, older_than: float) -> None:
+        limit = time.time() - older_than
+        for p in self.tmp.iterdir():
+            try:
+                if p.stat().st_mtime <= limit:
+                    p.unlink()
+            except FileNotFoundError:
+                pass
+
+    # --- writing -------------------------------------------------------------------------
+    def _write_tmp(self, data: memoryview | bytes) -> Path:
+        tmp = self.tmp / uuid.uuid4().hex
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        return tmp
+
+    def _syncfs(self) -> None:
+        """Flush this file system (data and metadata) to disk: one call for many blocks."""
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            if _LIBC is None or _LIBC.syncfs(fd) != 0:
+                os.sync()
+        finally:
+            os.close(fd)
+
+    class _Writer:
+        """Block sink of one write: blocks go to tmp/ on I/O threads; a batch is synced once.
+
+        Batches (at most ``BATCH`` blocks) are flushed in order by one background thread
+        (sync, then rename), so hashing goes on while the disk works. A file node always
+        starts a new batch: it is renamed only after the sync that follows its children's
+        renames. The source's buffers must not be reused (``hash_stream(reuse=False)``).
+        """
+
+        def __init__(self, store: BlockStore) -> None:
+            self.store = store
+            self.staged: list[tuple[Future[Path], Path]] = []
+            self.batch: set[Path] = set()
+            self.flushes: deque[Future[None]] = deque()
+
+        def __call__(self, cid: Cid, data: memoryview | bytes) -> None:
+            final = self.store._path(cid)
+            if final in self.batch or final.exists():  # repeated chunks are written once
+                return
+            if cid.codec == DAG_PB or len(self.staged) >= BATCH:
+                self.cut()
+            self.batch.add(final)
+            view = memoryview(data)
+            if not isinstance(view.obj, bytes):  # a buffer its owner may change: copy it
+                data = bytes(view)
+            self.staged.append((_WRITERS.submit(self.store._write_tmp, data), final))
+
+        def cut(self) -> None:
+            if self.staged:
+                self.flushes.append(_FLUSHER.submit(self.store._flush, self.staged))
+                self.staged = []
+                self.batch = set()
+            while len(self.flushes) > 1:
+                self.flushes.popleft().result()
+
+        def wait(self) -> None:
+            """Return once every block handed over so far is renamed into place."""
+            self.cut()
+            while self.flushes:
+                self.flushes.popleft().result()
+
+        def close(self) -> None:
+            self.wait()
+            self.store._syncfs()  # the last renames
+
+        def abort(self) -> None:
+            for f in self.flushes:
+                f.exception()
+            for fut, _ in self.staged:
+                if fut.exception() is None:
+                    fut.result().unlink(missing_ok=True)
+
+    def _flush(self, staged: list[tuple[Future[Path], Path]]) -> None:
+        tmps = [(fut.result(), final) for fut, final in staged]
+        self._syncfs()  # the staged data, and every rename done before this call
+        for tmp, final in tmps:
+            try:
+                os.replace(tmp, final)
+            except FileNotFoundError:
+                final.parent.mkdir(exist_ok=True)
+                os.replace(tmp, final)
+
+    def put(self, source: BinaryIO | Iterable[bytes], *, pin: bool = True) -> Fingerprint:
+        """Store a document from a file-like object or an iterable of bytes, in one pass."""
+        with self._lock(exclusive=False):
+            writer = self._Writer(self)
+            try:
+                fp = hash_stream(source, sink=writer, reuse=False)
+            except BaseException:
+                writer.abort()
+                raise
+            writer.close()
+            if pin:
+                self._pin_file(Cid.parse(fp.cid))
+        return fp
+
+    def put_file(self, path: str | os.PathLike[str], *, pin: bool = True) -> Fingerprint:
+        p = Path(path)
+        if not p.is_file():
+            raise InvalidInput(f"{p} is not a readable file")
+        with p.open("rb", buffering=0) as f:
+            return self.put(f, pin=pin)
+
+    # --- reading -------------------------------------------------------------------------
+    def has(self, cid: CidLike) -> bool:
+        """True if the document's root block is here (and so, by construction, all of it)."""
+        return self._path(as_cid(cid)).exists()
+
+    def read_block(self, cid: Cid) -> bytes:
+        try:
+            data = self._path(cid).read_bytes()
+        except FileNotFoundError:
+            raise ContentNotFound(
+                f"{cid} is not in the embedded store at {self.root}: add the document "
+                "(or import its CAR file) first"
+            ) from None
+        cid.verify(data)
+        return data
+
+    def get(self, cid: CidLike) -> Iterator[bytes]:
+        """Stream a document's bytes, checking every block; raises before yielding if absent."""
+        root = as_cid(cid)
+        first = self.read_block(root)
+        return self._walk(root, first)
+
+    def _walk(self, cid: Cid, block: bytes) -> Iterator[bytes]:
+        stack: list[tuple[Cid, bytes | None]] = [(cid, block)]
+        while stack:
+            cur, data = stack.pop()
+            if data is None:
+                try:
+                    data = self.read_block(cur)
+                except ContentNotFound:
+                    raise IntegrityError(
+                        f"block {cur} is missing below a stored root: the store is damaged; "
+                        "re-add the document or import its CAR file"
+                    ) from None
+            if cur.codec == RAW:
+                yield data
+                continue
+            inline, children = decode_file_node(data)
+            if inline:
+                yield inline
+            stack.extend((c, None) for c in reversed(children))
+
+    def dag(self, cid: CidLike) -> Iterator[tuple[Cid, bytes]]:
+        """Every (cid, block) of a document in depth-first order (as ``ipfs dag export``)."""
+        stack = [as_cid(cid)]
+        while stack:
+            cur = stack.pop()
+            data = self.read_block(cur)
+            yield cur, data
+            if cur.codec == DAG_PB:
+                stack.extend(reversed(decode_file_node(data)[1]))
+
+    # --- pins and garbage collection -----------------------------------------------------
+    def _pin_file(self, cid: Cid) -> None:
+        marker = self.pins / str(cid.to_v1())
+        if not marker.exists():
+            os.replace(self._write_tmp(b""), marker)
+            self._syncfs()
+
+    def pin(self, cid: CidLike) -> None:
+        c = as_cid(cid)
+        if not self.has(c):
+            raise ContentNotFound(f"cannot pin {c}: it is not in the embedded store; add it first")
+        self._pin_file(c)
+
+    def unpin(self, cid: CidLike) -> None:
+        """Drop the pin (blocks stay until ``gc``); unpinning an unpinned CID is a no-op."""
+        (self.pins / str(as_cid(cid).to_v1())).unlink(missing_ok=True)
+
+    def pinned(self) -> list[Cid]:
+        return [Cid.parse(p.name) for p in self.pins.iterdir()]
+
+    def gc(self) -> tuple[int, int]:
+        """Delete every block not reachable from a pin; return (blocks, bytes) removed."""
+        with self._lock(exclusive=True):
+            self._drop_stale_tmp(0)
+            keep: set[str] = set()
+            for root in self.pinned():
+                stack = [root]
+                while stack:
+                    cur = stack.pop()
+                    name = str(cur.to_v1())
+                    if name in keep:
+                        continue
+                    keep.add(name)
+                    if cur.codec == DAG_PB and self._path(cur).exists():
+                        stack.extend(decode_file_node(self.read_block(cur))[1])
+            count = size = 0
+            for shard in self.blocks.iterdir():
+                for p in shard.iterdir():
+                    if p.name not in keep:
+                        size += p.stat().st_size
+                        p.unlink()
+                        count += 1
+            return count, size
+
+    def check(self) -> list[str]:
+        """Full scan (fsck): every block matches its CID and every node's children exist."""
+        problems: list[str] = []
+        for shard in sorted(self.blocks.iterdir()):
+            for p in sorted(shard.iterdir()):
+                try:
+                    cid = Cid.parse(p.name)
+                    data = p.read_bytes()
+                    cid.verify(data)
+                    if cid.codec == DAG_PB:
+                        problems += [
+                            f"{cid}: child {c} missing"
+                            for c in decode_file_node(data)[1]
+                            if not self._path(c).exists()
+                        ]
+                except (IntegrityError, InvalidInput) as exc:
+                    problems.append(f"{p.name}: {exc}")
+        return problems
+
+    # --- CAR files -----------------------------------------------------------------------
+    def export_car(self, cid: CidLike, out: BinaryIO) -> None:
+        """Write the document as a CARv1 file (``ipfs dag import`` reads it)."""
+        root = as_cid(cid)
+        car.write_car(out, [root], self.dag(root))
+
+    def import_car(self, inp: BinaryIO, *, pin: bool = True) -> list[Cid]:
+        """Read a CARv1 file (``ipfs dag export``), checking every block; return its roots."""
+        with self._lock(exclusive=False):
+            writer = self._Writer(self)
+            nodes: dict[Cid, bytes] = {}
+            try:
+                roots, blocks = car.read_car(inp)
+                for cid, data in blocks:  # read_car checked each block against its CID
+                    if cid.codec == RAW:
+                        writer(cid.to_v1(), data)
+                    else:
+                        nodes[cid.to_v1()] = data
+                for root in roots:  # nodes bottom-up, so a parent never precedes a child
+                    self._write_nodes(root.to_v1(), nodes, writer)
+            except BaseException:
+                writer.abort()
+                raise
+            writer.close()
+            if pin:
+                for root in roots:
+                    self._pin_file(root)
+        return roots
+
+    def _write_nodes(self, root: Cid, nodes: dict[Cid, bytes], writer: _Writer) -> None:
+        writer.wait()  # leaves are in place; the nodes go in later batches
+        order: list[Cid] = []
+        stack: list[tuple[Cid, bool]] = [(root, False)]
+        while stack:
+            cur, expanded = stack.pop()
+            if expanded:
+                order.append(cur)
+            elif cur in nodes:
+                stack.append((cur, True))
+                stack.extend((c.to_v1(), False) for c in decode_file_node(nodes[cur])[1])
+            elif not self._path(cur).exists():
+                raise InvalidInput(f"the CAR file lacks block {cur}: export the document again")
+        for cid in order:
+            writer(cid, nodes[cid])

@@ -1,0 +1,173 @@
+"""The embedded store: put/get/has/pin/unpin/gc, integrity checks, crash safety, CAR files."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ledger.blockstore import BlockStore
+from ledger.errors import ContentNotFound, IntegrityError, InvalidInput
+from ledger.hashing import hash_bytes
+from ledger.ipfs import NodeStore
+from tests.ipfs.conftest import CHUNK, ROOT
+
+pytestmark = pytest.mark.ipfs
+
+
+def blocks_in(store: BlockStore) -> set[str]:
+    return {p.name for p in store.blocks.glob("*/*")}
+
+
+def test_put_get_has_pin_unpin_gc(store: BlockStore) -> None:
+    shared = random.Random(1).randbytes(3 * CHUNK)
+    doc_a = shared + b"invoice 380"
+    doc_b = shared + b"packing list 271"
+    a = store.put(io.BytesIO(doc_a))
+    b = store.put(iter([doc_b]))
+    assert store.has(a.cid) and store.has(b.cid)
+    assert b"".join(store.get(a.cid)) == doc_a
+    assert {str(c) for c in store.pinned()} == {a.cid, b.cid}
+    assert store.gc() == (0, 0)  # everything is pinned
+    before = blocks_in(store)
+    store.unpin(a.cid)
+    removed, size = store.gc()
+    assert removed == 2  # a's last leaf and its root: the 3 shared leaves stay for b
+    assert size > 0
+    assert not store.has(a.cid)
+    assert len(blocks_in(store)) == len(before) - 2
+    assert b"".join(store.get(b.cid)) == doc_b
+    with pytest.raises(ContentNotFound, match="add the document"):
+        store.get(a.cid)
+    with pytest.raises(ContentNotFound):
+        store.pin(a.cid)
+    assert store.check() == []
+
+
+def test_unpinned_put_is_collected(store: BlockStore) -> None:
+    fp = store.put(io.BytesIO(os.urandom(CHUNK + 1)), pin=False)
+    assert store.has(fp.cid)
+    assert store.gc()[0] == 3
+    assert not store.has(fp.cid)
+
+
+def test_every_read_is_checked(store: BlockStore) -> None:
+    data = os.urandom(2 * CHUNK)
+    fp = store.put(io.BytesIO(data))
+    leaf = next(p for p in store.blocks.glob("*/bafkrei*"))
+    leaf.chmod(0o644)
+    damaged = bytearray(leaf.read_bytes())
+    damaged[100] ^= 1
+    leaf.write_bytes(bytes(damaged))
+    with pytest.raises(IntegrityError, match="does not match"):
+        b"".join(store.get(fp.cid))
+    assert any("does not match" in p for p in store.check())
+
+
+def test_empty_and_malformed_cids(store: BlockStore) -> None:
+    fp = store.put(io.BytesIO(b""))
+    assert fp.cid == hash_bytes(b"").cid
+    assert b"".join(store.get(fp.cid)) == b""
+    with pytest.raises(InvalidInput):
+        store.has("not-a-cid")
+
+
+WRITER = """
+import random, sys
+from ledger.blockstore import BlockStore
+store = BlockStore(sys.argv[1])
+rng = random.Random(7)
+def pieces():
+    for _ in range(400):  # 400 x 256 KiB: more than 174 leaves, so a node is written too
+        yield rng.randbytes(256 * 1024)
+        print("piece", flush=True)
+store.put(pieces())
+print("done", flush=True)
+"""
+
+
+@pytest.mark.parametrize("kill_after_pieces", [40, 250])
+def test_crash_during_put_leaves_the_store_consistent(
+    tmp_path: Path, kill_after_pieces: int
+) -> None:
+    root = tmp_path / "store"
+    child = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(root)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    for _ in range(kill_after_pieces):
+        assert child.stdout.readline().strip() == "piece"
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+
+    store = BlockStore(root)
+    assert blocks_in(store), "the writer should have stored some blocks before the kill"
+    assert store.check() == []  # every block matches its CID, no node without its children
+    rng = random.Random(7)
+    data = b"".join(rng.randbytes(256 * 1024) for _ in range(400))
+    expected = hash_bytes(data)
+    assert not store.has(expected.cid)  # the document was never acknowledged
+    assert store.pinned() == []
+    store.gc()
+    assert list(store.tmp.iterdir()) == []  # half-written files are swept
+    assert store.put(io.BytesIO(data)) == expected  # and the write can simply be redone
+    assert b"".join(store.get(expected.cid)) == data
+    assert store.check() == []
+
+
+def test_car_round_trip_with_the_daemon(tmp_path: Path, store: BlockStore, node: NodeStore) -> None:
+    data = random.Random(3).randbytes(174 * CHUNK + 1)  # a two-level DAG
+    fp = store.put(io.BytesIO(data))
+    car_path = tmp_path / "doc.car"
+    with car_path.open("wb") as f:
+        store.export_car(fp.cid, f)
+    with car_path.open("rb") as f:
+        roots = node.import_car(f)  # ipfs dag import
+    assert [str(r) for r in roots] == [fp.cid]
+    assert node.is_pinned(fp.cid)
+    assert b"".join(node.get(fp.cid)) == data
+
+    other = NodeStore(node.url, timeout=3.0)
+    back = tmp_path / "back.car"
+    with back.open("wb") as f:
+        other.export_car(fp.cid, f)  # ipfs dag export
+    assert back.read_bytes() == car_path.read_bytes()  # same blocks, same order
+    fresh = BlockStore(tmp_path / "fresh")
+    with back.open("rb") as f:
+        assert [str(r) for r in fresh.import_car(f)] == [fp.cid]
+    assert b"".join(fresh.get(fp.cid)) == data
+    assert fresh.check() == []
+
+
+def test_car_from_the_daemon_of_a_file_it_added(tmp_path: Path, node: NodeStore) -> None:
+    data = os.urandom(5 * CHUNK)
+    fp = node.put(io.BytesIO(data))
+    buf = io.BytesIO()
+    node.export_car(fp.cid, buf)
+    fresh = BlockStore(tmp_path / "s")
+    assert [str(r) for r in fresh.import_car(io.BytesIO(buf.getvalue()))] == [fp.cid]
+    assert b"".join(fresh.get(fp.cid)) == data
+
+
+def test_broken_car_files_are_refused(tmp_path: Path, store: BlockStore) -> None:
+    data = os.urandom(3 * CHUNK)
+    fp = store.put(io.BytesIO(data))
+    buf = io.BytesIO()
+    store.export_car(fp.cid, buf)
+    car = buf.getvalue()
+    target = BlockStore(tmp_path / "t")
+    with pytest.raises(IntegrityError):  # a flipped byte inside a block
+        target.import_car(io.BytesIO(car[:-10] + bytes([car[-10] ^ 1]) + car[-9:]))
+    with pytest.raises(InvalidInput, match=r"truncated|lacks"):  # a missing tail
+        target.import_car(io.BytesIO(car[: len(car) - CHUNK // 2]))
+    assert not target.has(fp.cid)
+    assert target.check() == []
