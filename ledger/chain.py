@@ -131,10 +131,10 @@ class Sender:
 
     def transact(self, fn: ContractFunction, gas: int | None = None) -> Sent:
         """Send a contract call and wait for its receipt; reverts become typed errors."""
-        if self._chain_id is None:
-            self._chain_id = self.w3.eth.chain_id
-        params: TxParams = {"from": self.address, "chainId": self._chain_id}
         try:
+            if self._chain_id is None:
+                self._chain_id = self.w3.eth.chain_id
+            params: TxParams = {"from": self.address, "chainId": self._chain_id}
             params["gas"] = (
                 gas or FIXED_GAS.get(fn.signature) or _with_margin(fn.estimate_gas(params))
             )

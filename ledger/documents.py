@@ -301,7 +301,9 @@ class Documents:
             "issuer": self._issuer_key(actor),
             "supersedes": old.sha256,
         }
-        return self._run_job(self.rt.outbox.add("supersede", fingerprint.sha256, payload))
+        registration = self._run_job(self.rt.outbox.add("supersede", fingerprint.sha256, payload))
+        self.rt.sync_index()  # the old document's status changed too
+        return registration
 
     def relay(
         self, actor: Actor | None, upload: Upload, request: RegisterRequest, signature: bytes
@@ -488,15 +490,15 @@ class Documents:
                     p["size"],
                     bytes(Cid.parse(p["manifest_cid"])),
                 )
-                block = self.rt.w3.eth.get_block(sent.block_number)
+                timestamp, block_hash = self._block_of(sent)
                 (event,) = registry.events(sent.receipt, "BatchAnchored")
                 result = {
-                    "registered_at": int(block["timestamp"]),
+                    "registered_at": timestamp,
                     "origin": asdict(
                         Origin(
                             sent.tx_hash.to_0x_hex(),
                             sent.block_number,
-                            block["hash"].to_0x_hex(),
+                            block_hash,
                             int(event["logIndex"]),
                         )
                     ),
@@ -545,17 +547,23 @@ class Documents:
 
     def _record_from_receipt(self, job: Job, sent: Sent) -> DocumentView:
         (event,) = self.rt.registry.events(sent.receipt, "DocumentRegistered")
-        block = self.rt.w3.eth.get_block(sent.block_number)
+        timestamp, block_hash = self._block_of(sent)
         return self._view(
             job,
-            int(block["timestamp"]),
-            Origin(
-                sent.tx_hash.to_0x_hex(),
-                sent.block_number,
-                block["hash"].to_0x_hex(),
-                int(event["logIndex"]),
-            ),
+            timestamp,
+            Origin(sent.tx_hash.to_0x_hex(), sent.block_number, block_hash, int(event["logIndex"])),
         )
+
+    def _block_of(self, sent: Sent) -> tuple[int, str]:
+        """The mined block's time and hash, from the receipt when the node includes them."""
+        receipt: Any = sent.receipt
+        if receipt.get("blockTimestamp") is not None:
+            timestamp = receipt["blockTimestamp"]
+            return int(timestamp, 16) if isinstance(timestamp, str) else int(timestamp), HexBytes(
+                receipt["blockHash"]
+            ).to_0x_hex()
+        block = self.rt.w3.eth.get_block(sent.block_number)
+        return int(block["timestamp"]), block["hash"].to_0x_hex()
 
     def _record_from_chain(self, job: Job) -> DocumentView:
         """After a crash between mining and recording: find the registration's log on chain."""

@@ -1,7 +1,10 @@
 """The outbox: acknowledged work that must reach the chain, kept durable in the database.
 
-A registration is written here (and committed, with SQLite's full fsync) before the service
-acknowledges it. A job is ``pending`` until its transaction is mined (``done``, with the
+A registration is written here, and is on disk, before the service acknowledges it. On
+SQLite the insert commits without an fsync and then waits for a shared fsync of the WAL
+(``GroupSync``), so concurrent registrations share one flush instead of queueing behind
+each other's. Later state changes (done, failed) need no fsync of their own: if one is
+lost, the job is pending again, and resubmitting it settles it from the chain. A job is ``pending`` until its transaction is mined (``done``, with the
 resulting record) or it can never succeed (``failed``, with the reason). After a crash of
 the service, the chain or IPFS, pending jobs are simply submitted again: the contract
 refuses a second registration of the same fingerprint, so a retry never registers twice.
@@ -10,13 +13,16 @@ refuses a second registration of the same fingerprint, so a retry never register
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, desc, insert, select, update
 
 from ledger.db import outbox
+from ledger.groupsync import GroupSync
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
@@ -49,12 +55,38 @@ def _job(row: Any) -> Job:
 
 
 class Outbox:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, relaxed: Engine | None = None) -> None:
+        """``engine`` commits durably; ``relaxed`` (optional) commits without an fsync."""
         self.engine = engine
+        self.relaxed = relaxed or engine
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._files = [Path(database + "-wal"), Path(database)] if database and relaxed else []
+        self._flush = GroupSync(self._fsync_files)
+
+    def _fsync_files(self) -> None:
+        for path in self._files:
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
 
     def add(self, kind: str, subject: str, payload: dict[str, Any]) -> Job:
+        """Record a job; it is on disk when this returns."""
         now = int(time.time())
-        with self.engine.begin() as conn:
+        if self._files:
+            job_id = self._insert(self.relaxed, kind, subject, payload, now)
+            self._flush()
+        else:
+            job_id = self._insert(self.engine, kind, subject, payload, now)
+        return Job(int(job_id), kind, subject, payload, PENDING, None, None, None, now)
+
+    @staticmethod
+    def _insert(engine: Engine, kind: str, subject: str, payload: dict[str, Any], now: int) -> int:
+        with engine.begin() as conn:
             job_id = conn.execute(
                 insert(outbox).values(
                     kind=kind,
@@ -65,10 +97,10 @@ class Outbox:
                     updated_at=now,
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
-        return Job(int(job_id), kind, subject, payload, PENDING, None, None, None, now)
+        return int(job_id)
 
     def _set(self, job_id: int, **values: Any) -> None:
-        with self.engine.begin() as conn:
+        with self.relaxed.begin() as conn:
             conn.execute(
                 update(outbox)
                 .where(outbox.c.job_id == job_id)

@@ -72,6 +72,7 @@ class Runtime:
                 f"no deployment recorded in {settings.deployment_file}: run scripts/run or scripts/deploy"
             )
         engine = make_engine(settings.db_url)
+        relaxed = make_engine(settings.db_url, durable=False)  # the index and outbox updates
         # web3 retries a timed-out read five times by default: a hung chain would hold every
         # request for a minute. Retry only refused/reset connections, briefly; the chain
         # monitor and the outbox worker do the longer-term retrying.
@@ -94,7 +95,7 @@ class Runtime:
         )
         store = open_store(settings)
         indexer = Indexer(
-            engine, registry, deployment.block_number, settings.index_confirmations, store
+            relaxed, registry, deployment.block_number, settings.index_confirmations, store
         )
         return cls(
             settings,
@@ -103,7 +104,7 @@ class Runtime:
             deployment,
             registry,
             store,
-            Outbox(engine),
+            Outbox(engine, relaxed),
             ApiKeys(engine),
             indexer,
         )
@@ -133,11 +134,16 @@ class Runtime:
     def chain_ok(self) -> bool:
         return time.monotonic() - self.health.last_ok < self.settings.chain_stale_after
 
+    def chain_problem(self) -> str:
+        """Why the chain counts as unreachable, for messages."""
+        silent = time.monotonic() - self.health.last_ok
+        return self.health.error or f"no answer for {silent:.0f} s"
+
     def require_chain(self) -> None:
         """Raise ``ChainUnavailable`` (503) unless the chain answered recently."""
         if not self.chain_ok():
             raise ChainUnavailable(
-                f"the chain at {self.settings.rpc_url} is not answering ({self.health.error}): "
+                f"the chain at {self.settings.rpc_url} is not answering ({self.chain_problem()}): "
                 "retry in a few seconds"
             )
 
@@ -191,6 +197,7 @@ class Runtime:
         for thread in self._threads:
             thread.join(timeout=5)
         self.engine.dispose()
+        self.outbox.relaxed.dispose()
 
 
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:

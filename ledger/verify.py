@@ -55,7 +55,7 @@ class Verifier:
         """Reasons the answer cannot be trusted right now (empty if it can)."""
         indexed, head = self.rt.health.indexed, self.rt.health.head
         if not self.rt.chain_ok():
-            return [f"chain unreachable: {self.rt.health.error}"], indexed, None
+            return [f"chain unreachable: {self.rt.chain_problem()}"], indexed, None
         if head - indexed > self.rt.settings.index_max_lag:
             return [f"index is {head - indexed} blocks behind the chain head"], indexed, head
         return [], indexed, head
