@@ -33,6 +33,7 @@ from typing import BinaryIO
 
 from ledger import car
 from ledger.errors import ContentNotFound, IntegrityError, InvalidInput
+from ledger.groupsync import GroupSync
 from ledger.hashing import Fingerprint, hash_stream
 from ledger.unixfs import DAG_PB, RAW, Cid, decode_file_node
 
@@ -57,6 +58,7 @@ class BlockStore:
         self.blocks = self.root / "blocks"
         self.pins = self.root / "pins"
         self.tmp = self.root / "tmp"
+        self._group_sync = GroupSync(self._syncfs_now)
         for d in (self.blocks, self.pins, self.tmp):
             d.mkdir(parents=True, exist_ok=True)
         if not (self.blocks / "77").exists():  # all 1024 shards at once (77 is the last)
@@ -101,7 +103,12 @@ class BlockStore:
         return tmp
 
     def _syncfs(self) -> None:
-        """Flush this file system (data and metadata) to disk: one call for many blocks."""
+        """Flush this file system (data and metadata) to disk: one call for many blocks,
+        shared by concurrent writers (a caller returns after a flush that began after it
+        called, see ``GroupSync``)."""
+        self._group_sync()
+
+    def _syncfs_now(self) -> None:
         fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         try:
             if _LIBC is None or _LIBC.syncfs(fd) != 0:
@@ -180,10 +187,32 @@ class BlockStore:
             except BaseException:
                 writer.abort()
                 raise
-            writer.close()
+            writer.wait()
             if pin:
-                self._pin_file(Cid.parse(fp.cid))
+                self._pin_file(Cid.parse(fp.cid), sync=False)
+            self._syncfs()  # the last renames and the pin marker
         return fp
+
+    def put_many(
+        self, sources: Iterable[BinaryIO | Iterable[bytes]], *, pin: bool = True
+    ) -> list[Fingerprint]:
+        """Store many documents with the syncs of one: one writer (a sync per ``BATCH``
+        blocks, not per document), then every pin marker, then one last sync."""
+        with self._lock(exclusive=False):
+            writer = self._Writer(self)
+            fps: list[Fingerprint] = []
+            try:
+                for source in sources:
+                    fps.append(hash_stream(source, sink=writer, reuse=False))
+            except BaseException:
+                writer.abort()
+                raise
+            writer.wait()
+            if pin:
+                for fp in fps:
+                    self._pin_file(Cid.parse(fp.cid), sync=False)
+            self._syncfs()
+        return fps
 
     def put_file(self, path: str | os.PathLike[str], *, pin: bool = True) -> Fingerprint:
         p = Path(path)
@@ -245,11 +274,12 @@ class BlockStore:
                 stack.extend(reversed(decode_file_node(data)[1]))
 
     # --- pins and garbage collection -----------------------------------------------------
-    def _pin_file(self, cid: Cid) -> None:
+    def _pin_file(self, cid: Cid, sync: bool = True) -> None:
         marker = self.pins / str(cid.to_v1())
         if not marker.exists():
             os.replace(self._write_tmp(b""), marker)
-            self._syncfs()
+            if sync:
+                self._syncfs()
 
     def pin(self, cid: CidLike) -> None:
         c = as_cid(cid)

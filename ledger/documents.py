@@ -18,9 +18,11 @@ from io import BytesIO
 from typing import Any, BinaryIO
 
 from hexbytes import HexBytes
+from sqlalchemy import select
 
 from ledger import records
 from ledger.chain import Sender, Sent, is_connection_error
+from ledger.db import documents, outbox
 from ledger.doctypes import DOCUMENT_TYPES, check_doc_type
 from ledger.errors import (
     ChainUnavailable,
@@ -239,6 +241,19 @@ class Documents:
             raise InvalidInput("the file is empty: upload the document's bytes")
         return fingerprint
 
+    def _store_many(self, uploads: list[Upload]) -> list[Fingerprint]:
+        """Store every upload; the embedded store does it with the disk syncs of one."""
+        limit = self.rt.settings.max_upload_bytes
+        put_many = getattr(self.rt.store, "put_many", None)
+        if put_many is None:
+            return [self._store(u.source) for u in uploads]
+        fingerprints: list[Fingerprint] = put_many(
+            [LimitedReader(u.source, limit) for u in uploads]
+        )
+        if any(fp.size == 0 for fp in fingerprints):
+            raise InvalidInput("a file of the batch is empty: upload every document's bytes")
+        return fingerprints
+
     def _store_metadata(self, metadata: dict[str, Any] | None) -> str | None:
         if metadata is None:
             return None
@@ -251,6 +266,27 @@ class Documents:
         existing = self.record(sha256)
         if existing is not None:
             raise DocumentExists(existing)
+
+    def _refuse_duplicates(self, fingerprints: list[str]) -> None:
+        """As ``_refuse_duplicate`` for many, with one query per table."""
+        known = set()
+        with self.rt.engine.connect() as conn:
+            for chunk in range(0, len(fingerprints), 500):
+                part = fingerprints[chunk : chunk + 500]
+                known |= set(
+                    conn.execute(
+                        select(documents.c.fingerprint).where(documents.c.fingerprint.in_(part))
+                    ).scalars()
+                )
+                known |= set(
+                    conn.execute(
+                        select(outbox.c.subject).where(
+                            outbox.c.subject.in_(part), outbox.c.state != "failed"
+                        )
+                    ).scalars()
+                )
+        if known:
+            self._refuse_duplicate(sorted(known)[0])
 
     def _issuer_key(self, actor: Actor) -> str:
         if actor.signing_key is None:
@@ -365,10 +401,10 @@ class Documents:
             for u in uploads
         ]
         self.rt.require_chain()
+        stored = self._store_many(uploads)
+        self._refuse_duplicates([fp.sha256 for fp in stored])
         entries: list[ManifestEntry] = []
-        for upload, (doc_type, ref, metadata) in zip(uploads, checked, strict=True):
-            fingerprint = self._store(upload.source)
-            self._refuse_duplicate(fingerprint.sha256)
+        for fingerprint, (doc_type, ref, metadata) in zip(stored, checked, strict=True):
             entries.append(
                 ManifestEntry(
                     fingerprint.sha256,

@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -79,14 +80,18 @@ def test_empty_and_malformed_cids(store: BlockStore) -> None:
 
 
 WRITER = """
-import random, sys
+import random, sys, time
 from ledger.blockstore import BlockStore
 store = BlockStore(sys.argv[1])
+fast = int(sys.argv[2])
 rng = random.Random(7)
 def pieces():
-    for _ in range(400):  # 400 x 256 KiB: more than 174 leaves, so a node is written too
+    for i in range(400):  # 400 x 256 KiB: more than 174 leaves, so a node is written too
         yield rng.randbytes(256 * 1024)
-        print("piece", flush=True)
+        if i + 1 == fast:
+            print("ready", flush=True)
+        if i + 1 >= fast:
+            time.sleep(0.05)  # slow down so that the kill lands mid-write
 store.put(pieces())
 print("done", flush=True)
 """
@@ -98,14 +103,16 @@ def test_crash_during_put_leaves_the_store_consistent(
 ) -> None:
     root = tmp_path / "store"
     child = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(root)],
+        [sys.executable, "-c", WRITER, str(root), str(kill_after_pieces)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert child.stdout is not None
-    for _ in range(kill_after_pieces):
-        assert child.stdout.readline().strip() == "piece"
+    assert child.stdout.readline().strip() == "ready"
+    deadline = time.monotonic() + 15
+    while not any((root / "blocks").glob("*/*")) and time.monotonic() < deadline:
+        time.sleep(0.02)  # the first blocks are renamed into place in the background
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
 
