@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 
 from ledger.errors import InvalidInput
 from ledger.merkle import BatchMember, MerkleTree
@@ -43,8 +44,13 @@ class ManifestEntry:
 class Manifest:
     entries: tuple[ManifestEntry, ...]
 
-    def tree(self) -> MerkleTree:
+    @cached_property
+    def _tree(self) -> MerkleTree:
         return MerkleTree([e.member().leaf() for e in self.entries])
+
+    def tree(self) -> MerkleTree:
+        """The batch's Merkle tree (built once per manifest)."""
+        return self._tree
 
     def to_json(self) -> bytes:
         body = {
