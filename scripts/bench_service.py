@@ -3,7 +3,7 @@
 
     .venv/bin/python scripts/bench_service.py [--singles 400] [--clients 16]
         [--batch-size 500] [--batches 4] [--baseline 300] [--duration 10]
-        [--connections 8] [--workers N] [--json] [--quiet]
+        [--connections 8] [--json] [--quiet]
 
 One run starts, in a temporary folder, a non-persistent anvil on a free 127.0.0.1 port,
 deploys the ledger, creates the demo organisations and API keys, and starts the service
@@ -197,7 +197,6 @@ class Service:
 @contextmanager
 def service(
     settings: Settings,
-    workers: int | None,
     profile: Path | None,
     progress: Progress,
     source: Path = ROOT,
@@ -210,8 +209,6 @@ def service(
         "TRADELEDGER_HOST": "127.0.0.1",
         "TRADELEDGER_PORT": str(settings.port),
     }
-    if workers is not None:
-        env["TRADELEDGER_WORKERS"] = str(workers)
     cmd = [sys.executable, "-m", "cli.main", "serve"]
     if profile is not None:
         py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
@@ -500,13 +497,12 @@ def measure(args: argparse.Namespace, progress: Progress) -> Report:
                     "batch_size": args.batch_size,
                     "batches": args.batches,
                     "wrk": f"-t{args.wrk_threads} -c{args.connections} -d{args.duration}s",
-                    "workers": args.workers or "service default",
                     "service_source": str(args.service_source),
                     "loadavg_1min_at_start": round(os.getloadavg()[0], 2),
                 }
             )
             with service(
-                settings, args.workers, args.profile, progress, args.service_source
+                settings, args.profile, progress, args.service_source
             ) as svc:
                 before = baseline(w3, contract, bench_key, args.baseline)
                 progress(f"baseline (before): {before:.1f} registrations/s")
@@ -646,9 +642,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds of verification load")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (default 1)")
-    parser.add_argument(
-        "--workers", type=int, help="service worker processes (TRADELEDGER_WORKERS)"
-    )
     parser.add_argument(
         "--profile", type=Path, help="run the service under py-spy; raw stacks to this file"
     )
