@@ -1,4 +1,5 @@
-"""``tradeledger index sync|rebuild|status``: the audit index built from the contract's events."""
+"""``tradeledger index sync|rebuild|status|check``: the audit index built from the contract's
+events, and its check against the chain."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from web3 import HTTPProvider, Web3
 
+from cli.audit import ShowFormat, checker, print_report
 from ledger.config import get_settings
+from ledger.consistency import check_index
 from ledger.db import make_engine
 from ledger.deployment import open_registry, read_record
 from ledger.errors import DeploymentError, LedgerError
@@ -110,6 +113,21 @@ def status() -> None:
             }
         )
     )
+
+
+@index_app.command()
+def check(
+    fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f"),
+) -> None:
+    """Check every indexed document and attestation against the chain (exit 1 on differences)."""
+    settings = get_settings()
+    try:
+        engine = make_engine(settings.db_url)
+        report = check_index(engine, checker())
+    except LedgerError as exc:
+        console.print(f"[red]error[/red]: {exc}")
+        raise typer.Exit(1) from exc
+    print_report(report, fmt)
 
 
 def register(app: typer.Typer) -> None:

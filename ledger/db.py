@@ -121,11 +121,19 @@ attestations = Table(
     Column("attested_at", BigInteger, nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
     Column("revoked_by", String(42)),
+    # the attested document's registered_at (it never changes: the first record wins), so
+    # that "documents attested by X with verdict V, newest first" is one index range read
+    Column("doc_registered_at", BigInteger),
     *_origin(),
     Index("ix_attestations_fingerprint", "fingerprint"),
     Index("ix_attestations_org_verdict_time", "org_id", "verdict", "attested_at"),
-    # documents attested by an organisation with a verdict: probes stay inside the index
-    Index("ix_attestations_org_verdict_fp", "org_id", "verdict", "fingerprint"),
+    Index(
+        "ix_attestations_org_verdict_doc_time",
+        "org_id",
+        "verdict",
+        "doc_registered_at",
+        "fingerprint",
+    ),
 )
 
 events = Table(
@@ -219,8 +227,32 @@ def make_engine(url: str, durable: bool = True) -> Engine:
         options = {} if durable else {"connect_args": {"options": "-c synchronous_commit=off"}}
         engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **options)
     metadata.create_all(engine)
+    _add_missing_columns(engine)
     _create_missing_indexes(engine)
     return engine
+
+
+# Columns added to tables after their first release: how to fill them in existing rows.
+_BACKFILL = {
+    ("attestations", "doc_registered_at"): "UPDATE attestations SET doc_registered_at = "
+    "(SELECT d.registered_at FROM documents d WHERE d.fingerprint = attestations.fingerprint)",
+}
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add (and backfill) the columns of ``_BACKFILL`` to tables made before they existed."""
+    with engine.connect() as conn:
+        inspector = inspect(conn)
+        missing = [
+            (table, column)
+            for table, column in _BACKFILL
+            if column not in {c["name"] for c in inspector.get_columns(table)}
+        ]
+    for table, column in missing:
+        kind = metadata.tables[table].c[column].type.compile(dialect=engine.dialect)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+            conn.exec_driver_sql(_BACKFILL[(table, column)])
 
 
 def _create_missing_indexes(engine: Engine) -> None:

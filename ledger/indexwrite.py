@@ -80,16 +80,28 @@ class RangeWriter:
         self._updates: list[tuple[str, dict[str, Any]]] = []
         self._key_org: dict[str, int] | None = None
         self._stored_docs: set[str] = set()  # fingerprints known to have a row already
+        self._doc_times: dict[str, int] = {}  # registered_at of stored attested documents
         # (tx hash, fingerprint) -> member read from a recordBatchMember call's calldata
         self.recorded: dict[tuple[str, str], RecordedMember] = {}
 
     # ------------------------------------------------------------------ lookups
 
     def prepare(self, evs: Sequence[Event]) -> None:
-        """Look up at once which registered fingerprints already have a row."""
+        """Look up at once which registered fingerprints already have a row, and the
+        registration times of the documents attested in the range."""
         names = ("DocumentRegistered", "BatchMemberRecorded")
         fps = [fp_key(e.args["fingerprint"]) for e in evs if e.name in names]
         self._load_stored(fps)
+        attested = sorted(
+            {fp_key(e.args["fingerprint"]) for e in evs if e.name == "AttestationRecorded"}
+        )
+        for i in range(0, len(attested), 500):
+            rows = self.conn.execute(
+                select(documents.c.fingerprint, documents.c.registered_at).where(
+                    documents.c.fingerprint.in_(attested[i : i + 500])
+                )
+            ).all()
+            self._doc_times.update({r.fingerprint: int(r.registered_at) for r in rows})
 
     def _load_stored(self, fps: list[str]) -> None:
         for i in range(0, len(fps), 500):
@@ -319,9 +331,12 @@ class RangeWriter:
         self._change("supersedes", self._docs, new, {"supersedes": old})
 
     def _on_AttestationRecorded(self, ev: Event, a: dict[str, Any]) -> None:
+        fp = fp_key(a["fingerprint"])
+        staged = self._docs.get(fp)
+        doc_time = staged["registered_at"] if staged is not None else self._doc_times.get(fp)
         self._atts[a["id"]] = {
             "attestation_id": a["id"],
-            "fingerprint": fp_key(a["fingerprint"]),
+            "fingerprint": fp,
             "attester": a["attester"],
             "org_id": self.org_of(a["attester"]),
             "verdict": _name(Verdict, a["verdict"]),
@@ -329,6 +344,7 @@ class RangeWriter:
             "attested_at": ev.block_time,
             "revoked": False,
             "revoked_by": None,
+            "doc_registered_at": doc_time,
             **ev.origin(),
         }
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, exists, func, or_, select
 from sqlalchemy.sql import Select
 
-from ledger.db import attestations, documents, organisations
+from ledger.db import attestations, documents, events, organisations
 from ledger.doctypes import DOCUMENT_TYPES
 from ledger.errors import InvalidInput
 
@@ -76,51 +76,77 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
         ) from exc
 
 
+def _attested(f: DocumentFilter) -> bool:
+    """Both attester and verdict given: the page is read from the attestations' index."""
+    return f.attester_org_id is not None and f.verdict is not None
+
+
 def _documents_query(f: DocumentFilter) -> Select[Any]:
+    """The documents matching ``f``, unordered.
+
+    With an attester and a verdict, the rows come from the attestations' index on
+    (attester, verdict, document time, fingerprint) joined to their documents: the
+    newest-first order is that index's, so a page is one range read (a document attested
+    twice alike appears twice: ``find_documents`` skips the repeat). Otherwise documents are
+    read by their own indexes, with an ``EXISTS`` probe for an attester or a verdict alone.
+    """
     org = organisations.alias("org")
+    d, a = documents.c, attestations.c
+    attested = _attested(f)
+    source = attestations.join(documents, d.fingerprint == a.fingerprint) if attested else documents
     q = select(
-        documents.c.fingerprint,
-        documents.c.cid,
-        documents.c.doc_type,
-        documents.c.consignment_ref,
-        documents.c.metadata_cid,
-        documents.c.issuer,
-        documents.c.org_id,
+        d.fingerprint,
+        d.cid,
+        d.doc_type,
+        d.consignment_ref,
+        d.metadata_cid,
+        d.issuer,
+        d.org_id,
         org.c.name.label("organisation"),
         org.c.country,
-        documents.c.status,
-        documents.c.registered_at,
-        documents.c.batch_root,
-        documents.c.superseded_by,
-        documents.c.supersedes,
-        documents.c.revoked_reason,
-        documents.c.revoked_at,
-        documents.c.tx_hash,
-        documents.c.block_number,
-        documents.c.block_hash,
-        documents.c.log_index,
-    ).select_from(documents.outerjoin(org, org.c.org_id == documents.c.org_id))
+        d.status,
+        d.registered_at,
+        d.batch_root,
+        d.superseded_by,
+        d.supersedes,
+        d.revoked_reason,
+        d.revoked_at,
+        d.tx_hash,
+        d.block_number,
+        d.block_hash,
+        d.log_index,
+    ).select_from(source.outerjoin(org, org.c.org_id == d.org_id))
     conds = []
     if f.org_id is not None:
-        conds.append(documents.c.org_id == f.org_id)
+        conds.append(d.org_id == f.org_id)
     if f.doc_type is not None:
-        conds.append(documents.c.doc_type == f.doc_type)
+        conds.append(d.doc_type == f.doc_type)
     if f.consignment_ref is not None:
-        conds.append(documents.c.consignment_ref == f.consignment_ref)
+        conds.append(d.consignment_ref == f.consignment_ref)
     if f.status is not None:
-        conds.append(documents.c.status == f.status)
+        conds.append(d.status == f.status)
+    time, _ = _order(f)
     if f.time_from is not None:
-        conds.append(documents.c.registered_at >= f.time_from)
+        conds.append(time >= f.time_from)
     if f.time_to is not None:
-        conds.append(documents.c.registered_at < f.time_to)
-    if f.attester_org_id is not None or f.verdict is not None:
-        att = [attestations.c.fingerprint == documents.c.fingerprint]
+        conds.append(time < f.time_to)
+    if attested:
+        conds += [a.org_id == f.attester_org_id, a.verdict == f.verdict]
+    elif f.attester_org_id is not None or f.verdict is not None:
+        att = [a.fingerprint == d.fingerprint]
         if f.attester_org_id is not None:
-            att.append(attestations.c.org_id == f.attester_org_id)
+            att.append(a.org_id == f.attester_org_id)
         if f.verdict is not None:
-            att.append(attestations.c.verdict == f.verdict)
+            att.append(a.verdict == f.verdict)
         conds.append(exists().where(and_(*att)))
     return q.where(*conds)
+
+
+def _order(f: DocumentFilter) -> tuple[Any, Any]:
+    """The (time, fingerprint) columns a page of ``f`` is ordered and cut by."""
+    if _attested(f):
+        return attestations.c.doc_registered_at, attestations.c.fingerprint
+    return documents.c.registered_at, documents.c.fingerprint
 
 
 def _document_row(r: Any) -> dict[str, Any]:
@@ -162,19 +188,28 @@ def find_documents(
 ) -> Page:
     """One page of documents matching ``f``, newest first."""
     q = _documents_query(f.check())
-    if cursor:
-        t, key = decode_cursor(cursor)
-        q = q.where(
-            or_(
-                documents.c.registered_at < t,
-                and_(documents.c.registered_at == t, documents.c.fingerprint < key),
-            )
-        )
-    q = q.order_by(documents.c.registered_at.desc(), documents.c.fingerprint.desc()).limit(
-        _limit(limit) + 1
-    )
+    _limit(limit)
+    time, key = _order(f)
+    after = decode_cursor(cursor) if cursor else None
+    rows: list[Any] = []
+    seen: set[str] = set()
     with engine.connect() as conn:
-        rows = conn.execute(q).all()
+        while len(rows) <= limit:
+            page = q
+            if after is not None:
+                t, k = after
+                # the plain bound lets the database seek the time index (the OR alone makes
+                # PostgreSQL scan from the newest row on every page)
+                page = page.where(time <= t, or_(time < t, and_(time == t, key < k)))
+            want = limit + 1 - len(rows)
+            fetched = conn.execute(page.order_by(time.desc(), key.desc()).limit(want)).all()
+            for r in fetched:
+                if r.fingerprint not in seen:  # only repeats when read via attestations
+                    seen.add(r.fingerprint)
+                    rows.append(r)
+            if len(fetched) < want:
+                break
+            after = (fetched[-1].registered_at, fetched[-1].fingerprint)
     more = len(rows) > limit
     rows = rows[:limit]
     nxt = encode_cursor(rows[-1].registered_at, rows[-1].fingerprint) if more and rows else None
@@ -214,7 +249,10 @@ def find_attestations(
         q = q.where(a.attested_at < f.time_to)
     if cursor:
         t, key = decode_cursor(cursor)
-        q = q.where(or_(a.attested_at < t, and_(a.attested_at == t, a.attestation_id < key)))
+        q = q.where(
+            a.attested_at <= t,
+            or_(a.attested_at < t, and_(a.attested_at == t, a.attestation_id < key)),
+        )
     q = q.order_by(a.attested_at.desc(), a.attestation_id.desc()).limit(_limit(limit) + 1)
     with engine.connect() as conn:
         rows = conn.execute(q).all()
@@ -355,3 +393,122 @@ def export_json(engine: Engine, f: DocumentFilter) -> Iterator[str]:
         yield ("" if first else ",") + json.dumps(item, separators=(",", ":"))
         first = False
     yield "]"
+
+
+def iter_attestations(
+    engine: Engine, f: AttestationFilter, page_size: int = MAX_LIMIT
+) -> Iterator[dict[str, Any]]:
+    cursor = None
+    while True:
+        page = find_attestations(engine, f, cursor, page_size)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+ATTESTATION_CSV_COLUMNS = [
+    "attestation_id",
+    "sha256",
+    "verdict",
+    "reference",
+    "attested_at",
+    "revoked",
+    "attester_key",
+    "organisation_id",
+    "organisation",
+    "country",
+    "tx_hash",
+    "block_number",
+    "block_hash",
+    "log_index",
+]
+
+
+def _flat_attestation(item: dict[str, Any]) -> dict[str, Any]:
+    attester = item["attester"]
+    return {
+        **{k: v for k, v in item.items() if k != "attester"},
+        "attester_key": attester["key"],
+        "organisation_id": attester["organisation_id"],
+        "organisation": attester["organisation"],
+        "country": attester["country"],
+    }
+
+
+def export_attestations_csv(engine: Engine, f: AttestationFilter) -> Iterator[str]:
+    """The matching attestations as CSV text, streamed page by page."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=ATTESTATION_CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for count, item in enumerate(iter_attestations(engine, f), start=1):
+        writer.writerow(_flat_attestation(item))
+        if count % 500 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def export_attestations_json(engine: Engine, f: AttestationFilter) -> Iterator[str]:
+    """The matching attestations as a JSON array, streamed."""
+    yield "["
+    first = True
+    for item in iter_attestations(engine, f):
+        yield ("" if first else ",") + json.dumps(item, separators=(",", ":"))
+        first = False
+    yield "]"
+
+
+def document_history(engine: Engine, sha256: str) -> dict[str, Any] | None:
+    """A document's row, every contract event about it (oldest first) and its attestations.
+
+    The events are the document's own (registration, metadata, relaying, recording from a
+    batch, revocation, supersession of it and by it), its batch's anchoring, and the
+    recording and revocation of its attestations, each with the block and transaction it
+    came from. None if the index has no such document.
+    """
+    fp = sha256.lower().removeprefix("0x")
+    page = find_documents_by_fingerprint(engine, fp)
+    if page is None:
+        return None
+    atts = list(iter_attestations(engine, AttestationFilter(fingerprint=fp)))
+    att_ids = [a["attestation_id"] for a in atts]
+    wanted: dict[str, tuple[str, ...] | None] = {fp: None}  # subject -> event names (None: all)
+    wanted.update({a: None for a in att_ids})
+    if page["batch_root"]:
+        wanted[page["batch_root"]] = ("BatchAnchored",)
+    if page["supersedes"]:
+        wanted[page["supersedes"]] = ("DocumentSuperseded",)
+    found: list[dict[str, Any]] = []
+    subjects = sorted(wanted)
+    with engine.connect() as conn:
+        for i in range(0, len(subjects), 500):
+            rows = conn.execute(
+                select(events).where(events.c.subject.in_(subjects[i : i + 500]))
+            ).all()
+            for r in rows:
+                names = wanted[r.subject]
+                if names is not None and r.name not in names:
+                    continue
+                found.append(
+                    {
+                        "block_number": r.block_number,
+                        "log_index": r.log_index,
+                        "block_time": r.block_time,
+                        "event": r.name,
+                        "args": json.loads(r.args),
+                        "tx_hash": r.tx_hash,
+                        "block_hash": r.block_hash,
+                    }
+                )
+    found.sort(key=lambda e: (e["block_number"], e["log_index"]))
+    return {"document": page, "events": found, "attestations": atts}
+
+
+def find_documents_by_fingerprint(engine: Engine, fp: str) -> dict[str, Any] | None:
+    """The document row of one fingerprint, as ``find_documents`` items are."""
+    q = _documents_query(DocumentFilter()).where(documents.c.fingerprint == fp)
+    with engine.connect() as conn:
+        row = conn.execute(q).first()
+    return None if row is None else _document_row(row)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from web3 import Web3
@@ -10,6 +11,13 @@ from web3.types import Wei
 
 from ledger.chain import PYEVM, connect
 from ledger.localchain import LocalChain, free_port
+from tests.databases import (
+    SQLITE,
+    Databases,
+    PostgresServer,
+    database_kinds,
+    open_databases,
+)
 
 CHAINS = ["pyevm", "anvil", "hardhat"]
 
@@ -44,6 +52,55 @@ def advance_time(w3: Web3, seconds: int) -> int:
 def fund(w3: Web3, *addresses: str, wei: int = 10**21) -> None:
     """Send ether from the node's first (unlocked, pre-funded) dev account."""
     source = w3.eth.accounts[0]
-    hashes = [w3.eth.send_transaction({"from": source, "to": a, "value": Wei(wei)}) for a in addresses]
+    hashes = [
+        w3.eth.send_transaction({"from": source, "to": a, "value": Wei(wei)}) for a in addresses
+    ]
     for h in hashes:
         w3.eth.wait_for_transaction_receipt(h, poll_latency=0.01)
+
+
+# ---------------------------------------------------------------------- index databases
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--postgres",
+        action="store_true",
+        default=False,
+        help="also run the index and query tests on PostgreSQL (as TRADELEDGER_TEST_POSTGRES=1)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests that use ``db_kind`` (directly or through ``databases``) run once per database."""
+    if "db_kind" in metafunc.fixturenames:
+        kinds = database_kinds(metafunc.config)
+        metafunc.parametrize("db_kind", kinds, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def db_kind(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request, "param", SQLITE))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def databases(request: pytest.FixtureRequest, db_kind: str, tmp_path: Path) -> Iterator[Databases]:
+    """Fresh empty index databases (SQLite, or PostgreSQL with --postgres) for one test."""
+    yield from open_databases(request, db_kind, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def module_databases(
+    request: pytest.FixtureRequest, db_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Databases]:
+    """As ``databases``, shared by the tests of one module."""
+    yield from open_databases(request, db_kind, tmp_path_factory.mktemp("db"))

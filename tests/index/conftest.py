@@ -1,9 +1,10 @@
-"""Fixtures of the indexer tests: an anvil chain, a fresh ledger per test, an SQLite index."""
+"""Fixtures of the indexer tests: an anvil chain, a fresh ledger per test, an index database
+(SQLite, and PostgreSQL too with ``--postgres`` or ``TRADELEDGER_TEST_POSTGRES=1``)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from ledger.reverts import ErrorDecoder
 from ledger.types import OrgKind
 from ledger.unixfs import Cid
 from tests.conftest import fund
+from tests.databases import Databases
 
 YEAR = 365 * 24 * 3600
 RAW = bytes.fromhex("01551220")
@@ -63,6 +65,7 @@ class World:
     engine: Engine
     store: BlockStore
     tmp: Path
+    new_engine: Callable[[], Engine] | None = None
     _n: list[int] = field(default_factory=lambda: [0])
 
     def sender(self, role: str) -> Sender:
@@ -73,6 +76,9 @@ class World:
         return Indexer(engine or self.engine, self.registry, self.deployment_block, **kwargs)
 
     def fresh_engine(self) -> Engine:
+        """A new empty index database of the same kind."""
+        if self.new_engine is not None:
+            return self.new_engine()
         self._n[0] += 1
         return make_engine(sqlite_url(self.tmp / f"fresh-{self._n[0]}.db"))
 
@@ -98,7 +104,12 @@ class World:
         return manifest, bytes(Cid.parse(stored.cid))
 
 
-def make_world(w3: Web3, tmp: Path, deployer: LocalAccount | None = None) -> World:
+def make_world(
+    w3: Web3,
+    tmp: Path,
+    deployer: LocalAccount | None = None,
+    new_engine: Callable[[], Engine] | None = None,
+) -> World:
     accounts = {role: Account.create() for role in ("admin", *ORGS, "relayer")}
     if deployer is not None:
         accounts["admin"] = deployer
@@ -112,15 +123,14 @@ def make_world(w3: Web3, tmp: Path, deployer: LocalAccount | None = None) -> Wor
         org_id, _ = registry.admit_organisation(a, name, country, kind)
         orgs[role] = org_id
         registry.add_key(a, org_id, accounts[role].address, 0, now + 10 * YEAR)
-    engine = make_engine(sqlite_url(tmp / "index.db"))
-    return World(
-        w3, registry, accounts, orgs, sent.block_number, engine, BlockStore(tmp / "blocks"), tmp
-    )
+    engine = new_engine() if new_engine is not None else make_engine(sqlite_url(tmp / "index.db"))
+    store = BlockStore(tmp / "blocks")
+    return World(w3, registry, accounts, orgs, sent.block_number, engine, store, tmp, new_engine)
 
 
 @pytest.fixture
-def world(anvil: LocalChain, tmp_path: Path) -> World:
-    return make_world(connect(anvil.url), tmp_path)
+def world(anvil: LocalChain, tmp_path: Path, databases: Databases) -> World:
+    return make_world(connect(anvil.url), tmp_path, new_engine=databases.new)
 
 
 def dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:

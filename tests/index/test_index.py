@@ -21,6 +21,7 @@ from ledger.merkle import verify
 from ledger.relay import RegisterRequest, sign_request
 from ledger.types import RevocationReason, Verdict
 from ledger.unixfs import Cid
+from tests.databases import Databases
 from tests.index.conftest import RAW, World, dump, make_world, mine, revert, snapshot, start_anvil
 
 pytestmark = pytest.mark.chain
@@ -270,13 +271,13 @@ def test_reorganisation_rolls_back_and_reindexes(
 
 
 def test_reset_chain_is_noticed_and_rebuilt(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, databases: Databases
 ) -> None:
     chain = start_anvil(tmp_path / "a")
     port = chain.port
     try:
         w3 = connect(chain.url)
-        world = make_world(w3, tmp_path)
+        world = make_world(w3, tmp_path, new_engine=databases.new)
         admin = world.accounts["admin"]
         for i in range(4):
             world.register(ref=f"OLD-{i}")
@@ -286,7 +287,7 @@ def test_reset_chain_is_noticed_and_rebuilt(
         chain.stop()
         chain = start_anvil(tmp_path / "b", port)  # same port, same chain id, empty chain
         w3 = connect(chain.url)
-        again = make_world(w3, tmp_path / "b", deployer=admin)
+        again = make_world(w3, tmp_path / "b", deployer=admin, new_engine=databases.new)
         again.engine = world.engine  # the same index database
         assert again.registry.address == world.registry.address  # same deployer, same nonce
         again.register(ref="NEW")
