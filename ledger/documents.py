@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from io import BytesIO
 from typing import Any, BinaryIO
@@ -178,7 +179,7 @@ class Documents:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self._in_flight: set[int] = set()
+        self._in_flight: set[str] = set()  # subjects a thread is submitting right now
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ reading
@@ -310,7 +311,7 @@ class Documents:
             "signing_key": actor.signing_key,
             "issuer": self._issuer_key(actor),
         }
-        return self._run_job(self.rt.outbox.add("register", fingerprint.sha256, payload))
+        return self._run_job("register", fingerprint.sha256, payload)
 
     def supersede(self, actor: Actor | None, old_sha256: str, upload: Upload) -> Registration:
         actor = authorise(actor, Action.SUPERSEDE)
@@ -337,7 +338,7 @@ class Documents:
             "issuer": self._issuer_key(actor),
             "supersedes": old.sha256,
         }
-        registration = self._run_job(self.rt.outbox.add("supersede", fingerprint.sha256, payload))
+        registration = self._run_job("supersede", fingerprint.sha256, payload)
         self.rt.sync_index()  # the old document's status changed too
         return registration
 
@@ -385,7 +386,7 @@ class Documents:
             "signature": "0x" + signature.hex(),
             "signing_key": actor.signing_key,
         }
-        return self._run_job(self.rt.outbox.add("relay", fingerprint.sha256, payload))
+        return self._run_job("relay", fingerprint.sha256, payload)
 
     def register_batch(self, actor: Actor | None, uploads: list[Upload]) -> BatchRegistration:
         """Store every file, anchor them all under one Merkle root, answer each with its proof."""
@@ -426,17 +427,13 @@ class Documents:
             "signing_key": actor.signing_key,
             "issuer": self._issuer_key(actor),
         }
-        job = self.rt.outbox.add("batch", root, payload)
-        with self._lock:
-            self._in_flight.add(job.job_id)
-        try:
-            self._submit(job)
-            created = True
-        except ChainUnavailable:
-            created = False
-        finally:
-            with self._lock:
-                self._in_flight.discard(job.job_id)
+        with self._claim(root):
+            job = self.rt.outbox.add("batch", root, payload)
+            try:
+                self._submit(job)
+                created = True
+            except ChainUnavailable:
+                created = False
         views = self._batch_views(job, manifest, created)
         return BatchRegistration(root, manifest_cid, views, created)
 
@@ -466,17 +463,29 @@ class Documents:
 
     # ------------------------------------------------------------ submitting jobs
 
-    def _run_job(self, job: Job) -> Registration:
+    @contextmanager
+    def _claim(self, subject: str) -> Iterator[None]:
+        """Mark ``subject`` as being submitted by this thread, so the outbox worker leaves its
+        job alone (claimed before the job is written, so the worker can never race us)."""
         with self._lock:
-            self._in_flight.add(job.job_id)
+            if subject in self._in_flight:
+                raise Conflict(f"{subject} is being registered right now: retry in a few seconds")
+            self._in_flight.add(subject)
         try:
-            record = self._submit(job)
-        except ChainUnavailable:
-            log.warning("job %s stays pending: the chain went away", job.job_id)
-            return Registration(self._pending_view(job), created=False)
+            yield
         finally:
             with self._lock:
-                self._in_flight.discard(job.job_id)
+                self._in_flight.discard(subject)
+
+    def _run_job(self, kind: str, subject: str, payload: dict[str, Any]) -> Registration:
+        """Write the job to the outbox (durable), then submit it and wait for the receipt."""
+        with self._claim(subject):
+            job = self.rt.outbox.add(kind, subject, payload)
+            try:
+                record = self._submit(job)
+            except ChainUnavailable:
+                log.warning("job %s stays pending: the chain went away", job.job_id)
+                return Registration(self._pending_view(job), created=False)
         assert record is not None  # only batch jobs have no single record
         return Registration(record, created=True)
 
@@ -640,20 +649,16 @@ class Documents:
             return 0
         settled = 0
         for job in self.rt.outbox.pending():
-            with self._lock:
-                if job.job_id in self._in_flight:
-                    continue
-                self._in_flight.add(job.job_id)
+            if job.subject in self._in_flight:
+                continue  # a request thread is submitting it
             try:
-                self._submit(job)
+                with self._claim(job.subject):
+                    self._submit(job)
                 settled += 1
             except ChainUnavailable:
                 return settled
             except LedgerError as exc:
                 log.warning("pending job %s failed for good: %s", job.job_id, exc)
-            finally:
-                with self._lock:
-                    self._in_flight.discard(job.job_id)
         return settled
 
     # ------------------------------------------------------------ revocation and attestations
