@@ -219,7 +219,6 @@ def test_customs_verifies_then_attests_in_two_clicks(page: Any, service: Service
     shot(page, "customs-attested")
 
 
-@pytest.mark.xfail(strict=False, reason="audit API not merged yet")
 def test_auditor_filters_pages_exports_and_charts(page: Any, service: Service) -> None:
     ref = f"SMGS-AUD-{os.urandom(3).hex()}"
     shas = [service.register(doc(f"aud{i}"), 380, ref)["sha256"] for i in range(3)]
