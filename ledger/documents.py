@@ -294,15 +294,15 @@ class Documents:
             raise Forbidden(f"API key {actor.key_id} has no signing key: ask the admin to bind one")
         return str(self.rt.account(actor.signing_key).address)
 
-    def register(self, actor: Actor | None, upload: Upload) -> Registration:
-        actor = authorise(actor, Action.REGISTER)
+    def _prepare(self, actor: Actor, upload: Upload) -> dict[str, Any]:
+        """Check the caller's fields, store the bytes (and metadata): the job's payload."""
         doc_type = check_doc_type(upload.doc_type)
         ref = check_consignment_ref(upload.consignment_ref)
         metadata = check_metadata(upload.metadata)
         self.rt.require_chain()
         fingerprint = self._store(upload.source)
         self._refuse_duplicate(fingerprint.sha256)
-        payload = {
+        return {
             "fingerprint": fingerprint.sha256,
             "cid": fingerprint.cid,
             "doc_type": doc_type,
@@ -311,7 +311,11 @@ class Documents:
             "signing_key": actor.signing_key,
             "issuer": self._issuer_key(actor),
         }
-        return self._run_job("register", fingerprint.sha256, payload)
+
+    def register(self, actor: Actor | None, upload: Upload) -> Registration:
+        actor = authorise(actor, Action.REGISTER)
+        payload = self._prepare(actor, upload)
+        return self._run_job("register", payload["fingerprint"], payload)
 
     def supersede(self, actor: Actor | None, old_sha256: str, upload: Upload) -> Registration:
         actor = authorise(actor, Action.SUPERSEDE)
@@ -322,23 +326,8 @@ class Documents:
             raise Conflict(
                 f"document {old.sha256} is {old.status}: only a registered document can be superseded"
             )
-        doc_type = check_doc_type(upload.doc_type)
-        ref = check_consignment_ref(upload.consignment_ref)
-        metadata = check_metadata(upload.metadata)
-        self.rt.require_chain()
-        fingerprint = self._store(upload.source)
-        self._refuse_duplicate(fingerprint.sha256)
-        payload = {
-            "fingerprint": fingerprint.sha256,
-            "cid": fingerprint.cid,
-            "doc_type": doc_type,
-            "consignment_ref": ref,
-            "metadata_cid": self._store_metadata(metadata),
-            "signing_key": actor.signing_key,
-            "issuer": self._issuer_key(actor),
-            "supersedes": old.sha256,
-        }
-        registration = self._run_job("supersede", fingerprint.sha256, payload)
+        payload = {**self._prepare(actor, upload), "supersedes": old.sha256}
+        registration = self._run_job("supersede", payload["fingerprint"], payload)
         self.rt.sync_index()  # the old document's status changed too
         return registration
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.deps import ActorDep, RuntimeDep
@@ -35,10 +35,7 @@ def _lag(rt: Runtime) -> dict[str, Any]:
     }
 
 
-@router.get("/documents")
-def documents(
-    rt: RuntimeDep,
-    actor: ActorDep,
+def document_filter(
     org_id: int | None = None,
     doc_type: int | None = None,
     consignment_ref: str | None = None,
@@ -47,6 +44,28 @@ def documents(
     verdict: str | None = None,
     time_from: Annotated[datetime | None, Query(alias="from")] = None,
     time_to: Annotated[datetime | None, Query(alias="to")] = None,
+) -> queries.DocumentFilter:
+    """The document filters of the query string (shared by the page and the exports)."""
+    return queries.DocumentFilter(
+        org_id,
+        doc_type,
+        consignment_ref,
+        status,
+        attester_org_id,
+        verdict,
+        _ts(time_from),
+        _ts(time_to),
+    ).check()
+
+
+DocumentFilterDep = Annotated[queries.DocumentFilter, Depends(document_filter)]
+
+
+@router.get("/documents")
+def documents(
+    rt: RuntimeDep,
+    actor: ActorDep,
+    f: DocumentFilterDep,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 100,
     format: Annotated[
@@ -58,16 +77,6 @@ def documents(
 ) -> Any:
     """Documents filtered by issuer, type, consignment, status, attester, verdict and time."""
     authorise(actor, Action.AUDIT)
-    f = queries.DocumentFilter(
-        org_id,
-        doc_type,
-        consignment_ref,
-        status,
-        attester_org_id,
-        verdict,
-        _ts(time_from),
-        _ts(time_to),
-    ).check()
     if format == "csv":
         return StreamingResponse(
             queries.export_csv(rt.engine, f),
@@ -83,29 +92,10 @@ def documents(
 
 @router.get("/documents.json")
 def export_documents_json(
-    rt: RuntimeDep,
-    actor: ActorDep,
-    org_id: int | None = None,
-    doc_type: int | None = None,
-    consignment_ref: str | None = None,
-    status: str | None = None,
-    attester_org_id: int | None = None,
-    verdict: str | None = None,
-    time_from: Annotated[datetime | None, Query(alias="from")] = None,
-    time_to: Annotated[datetime | None, Query(alias="to")] = None,
+    rt: RuntimeDep, actor: ActorDep, f: DocumentFilterDep
 ) -> StreamingResponse:
     """Every matching document as one JSON array (streamed)."""
     authorise(actor, Action.AUDIT)
-    f = queries.DocumentFilter(
-        org_id,
-        doc_type,
-        consignment_ref,
-        status,
-        attester_org_id,
-        verdict,
-        _ts(time_from),
-        _ts(time_to),
-    ).check()
     return StreamingResponse(
         queries.export_json(rt.engine, f),
         media_type="application/json",
