@@ -276,10 +276,12 @@ class BlockStore:
     # --- pins and garbage collection -----------------------------------------------------
     def _pin_file(self, cid: Cid, sync: bool = True) -> None:
         marker = self.pins / str(cid.to_v1())
-        if not marker.exists():
-            os.replace(self._write_tmp(b""), marker)
-            if sync:
-                self._syncfs()
+        try:  # an empty marker: creating it is atomic, no temporary file needed
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        except FileExistsError:
+            return
+        if sync:
+            self._syncfs()
 
     def pin(self, cid: CidLike) -> None:
         c = as_cid(cid)

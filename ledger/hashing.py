@@ -99,8 +99,8 @@ class CidHasher:
             pos += CHUNK_SIZE
         self._pending += view[pos:]
 
-    def _leaf(self, chunk: memoryview) -> None:
-        cid = Cid(1, RAW, hashlib.sha256(chunk).digest())
+    def _leaf(self, chunk: memoryview, digest: bytes | None = None) -> None:
+        cid = Cid(1, RAW, digest or hashlib.sha256(chunk).digest())
         if self._sink is not None:
             self._sink(cid, chunk)
         self._push(0, Link(cid, len(chunk), len(chunk)))
@@ -124,7 +124,9 @@ class CidHasher:
         if self._result is not None:
             return self._result
         if self._pending or self._size == 0:
-            self._leaf(memoryview(self._pending))
+            # A file of one chunk is its own raw leaf: its digest is the file's SHA-256.
+            whole = len(self._pending) == self._size
+            self._leaf(memoryview(self._pending), self._sha.digest() if whole else None)
             self._pending = bytearray()
         level = 0
         while True:
