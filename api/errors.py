@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.schemas import DocumentOut
 from ledger import errors
 from ledger.documents import DocumentExists, TooLarge
 from ledger.identity import Unauthenticated
@@ -37,8 +38,6 @@ async def ledger_error(_: Request, exc: Exception) -> JSONResponse:
     status = status_of(exc)
     body: dict[str, object] = {"detail": str(exc), "error": type(exc).__name__}
     if isinstance(exc, DocumentExists):
-        from api.schemas import DocumentOut
-
         body["record"] = DocumentOut.of(exc.record).model_dump(mode="json")
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
     if status == 401:

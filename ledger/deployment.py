@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3 import Web3
@@ -83,8 +84,6 @@ def problem(w3: Web3, deployment: Deployment) -> str | None:
 
 def deployer_account(settings: Settings) -> LocalAccount:
     if settings.deployer_key is not None:
-        from eth_account import Account
-
         account: LocalAccount = Account.from_key(settings.deployer_key.get_secret_value())
         return account
     return load_or_create_key(settings, "deployer")

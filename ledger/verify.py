@@ -17,6 +17,7 @@ from typing import Any
 from web3 import Web3
 
 from ledger import records
+from ledger.documents import check_fingerprint
 from ledger.errors import InvalidInput, LedgerError
 from ledger.merkle import BatchMember
 from ledger.merkle import verify as verify_proof
@@ -194,8 +195,6 @@ def judge(record: DocumentView) -> list[str]:
 
 
 def _bundle_fingerprint(bundle: dict[str, Any]) -> str:
-    from ledger.documents import check_fingerprint
-
     if (
         not isinstance(bundle, dict)
         or bundle.get("version") != BUNDLE_VERSION
