@@ -12,7 +12,7 @@ import base64
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -359,25 +359,42 @@ def _flat(item: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def iter_documents(
-    engine: Engine, f: DocumentFilter, page_size: int = MAX_LIMIT
+def _pages(
+    find: Callable[..., Page], engine: Engine, f: Any, page_size: int
 ) -> Iterator[dict[str, Any]]:
+    """Every item of a paged query, one page at a time."""
     cursor = None
     while True:
-        page = find_documents(engine, f, cursor, page_size)
+        page = find(engine, f, cursor, page_size)
         yield from page.items
         if page.next_cursor is None:
             return
         cursor = page.next_cursor
 
 
-def export_csv(engine: Engine, f: DocumentFilter) -> Iterator[str]:
-    """The matching documents as CSV text, streamed page by page (memory stays flat)."""
+def iter_documents(
+    engine: Engine, f: DocumentFilter, page_size: int = MAX_LIMIT
+) -> Iterator[dict[str, Any]]:
+    return _pages(find_documents, engine, f, page_size)
+
+
+def iter_attestations(
+    engine: Engine, f: AttestationFilter, page_size: int = MAX_LIMIT
+) -> Iterator[dict[str, Any]]:
+    return _pages(find_attestations, engine, f, page_size)
+
+
+def _csv(
+    items: Iterator[dict[str, Any]],
+    columns: list[str],
+    flat: Callable[[dict[str, Any]], dict[str, Any]],
+) -> Iterator[str]:
+    """Items as CSV text, yielded every 500 rows (memory stays flat)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
-    for count, item in enumerate(iter_documents(engine, f), start=1):
-        writer.writerow(_flat(item))
+    for count, item in enumerate(items, start=1):
+        writer.writerow(flat(item))
         if count % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -385,26 +402,24 @@ def export_csv(engine: Engine, f: DocumentFilter) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def export_json(engine: Engine, f: DocumentFilter) -> Iterator[str]:
-    """The matching documents as a JSON array, streamed."""
+def _json_array(items: Iterator[dict[str, Any]]) -> Iterator[str]:
+    """Items as one JSON array, streamed."""
     yield "["
     first = True
-    for item in iter_documents(engine, f):
+    for item in items:
         yield ("" if first else ",") + json.dumps(item, separators=(",", ":"))
         first = False
     yield "]"
 
 
-def iter_attestations(
-    engine: Engine, f: AttestationFilter, page_size: int = MAX_LIMIT
-) -> Iterator[dict[str, Any]]:
-    cursor = None
-    while True:
-        page = find_attestations(engine, f, cursor, page_size)
-        yield from page.items
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+def export_csv(engine: Engine, f: DocumentFilter) -> Iterator[str]:
+    """The matching documents as CSV text, streamed page by page (memory stays flat)."""
+    return _csv(iter_documents(engine, f), CSV_COLUMNS, _flat)
+
+
+def export_json(engine: Engine, f: DocumentFilter) -> Iterator[str]:
+    """The matching documents as a JSON array, streamed."""
+    return _json_array(iter_documents(engine, f))
 
 
 ATTESTATION_CSV_COLUMNS = [
@@ -438,26 +453,12 @@ def _flat_attestation(item: dict[str, Any]) -> dict[str, Any]:
 
 def export_attestations_csv(engine: Engine, f: AttestationFilter) -> Iterator[str]:
     """The matching attestations as CSV text, streamed page by page."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=ATTESTATION_CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for count, item in enumerate(iter_attestations(engine, f), start=1):
-        writer.writerow(_flat_attestation(item))
-        if count % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    return _csv(iter_attestations(engine, f), ATTESTATION_CSV_COLUMNS, _flat_attestation)
 
 
 def export_attestations_json(engine: Engine, f: AttestationFilter) -> Iterator[str]:
     """The matching attestations as a JSON array, streamed."""
-    yield "["
-    first = True
-    for item in iter_attestations(engine, f):
-        yield ("" if first else ",") + json.dumps(item, separators=(",", ":"))
-        first = False
-    yield "]"
+    return _json_array(iter_attestations(engine, f))
 
 
 def document_history(engine: Engine, sha256: str) -> dict[str, Any] | None:
