@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
@@ -263,10 +262,6 @@ class Sender:
 
 def _with_margin(estimate: int) -> int:
     return estimate + estimate // 5 + 10_000
-
-
-def local_account(private_key: str | bytes) -> LocalAccount:
-    return Account.from_key(private_key)
 
 
 def wait_until_answers(rpc_url: str, timeout: float = 30.0) -> None:

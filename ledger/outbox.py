@@ -107,9 +107,6 @@ class Outbox:
                 .values(updated_at=int(time.time()), **values)
             )
 
-    def sent(self, job_id: int, tx_hash: str) -> None:
-        self._set(job_id, tx_hash=tx_hash)
-
     def done(self, job_id: int, result: dict[str, Any]) -> None:
         self._set(job_id, state=DONE, result=json.dumps(result), error=None)
 

@@ -198,11 +198,3 @@ class Runtime:
             thread.join(timeout=5)
         self.engine.dispose()
         self.outbox.relaxed.dispose()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise ChainUnavailable(f"timed out waiting for {what}")
-        time.sleep(0.02)
