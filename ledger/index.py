@@ -264,24 +264,17 @@ class Indexer:
 
     def _check_chain(self) -> None:
         """Rebuild after a reset chain; roll back after a reorganisation."""
-        chain_hex, code = self._batch(
-            [("eth_chainId", []), ("eth_getCode", [self.address, "latest"])]
-        )
+        (chain_hex,) = self._batch([("eth_chainId", [])])
         chain_id = int(chain_hex, 16)
         if chain_id != self.registry.chain_id:
             raise DeploymentError(
                 f"the chain's id is {chain_id}, the deployment's {self.registry.chain_id}: "
                 "point TRADELEDGER_RPC_URL at the deployment's chain"
             )
-        if code in ("0x", "0x0", None):
-            self._clear()
-            raise DeploymentError(
-                f"no contract at {self.address} on this chain (was it reset?): redeploy with "
-                "scripts/deploy; the index was cleared"
-            )
         with self.engine.connect() as conn:
             state = self._state(conn)
         if state is None:
+            self._require_code()
             return
         if (
             state.chain_id != chain_id
@@ -289,6 +282,7 @@ class Indexer:
             or state.start_block != self.deployment_block
             or self._block_hash(state.start_block) != state.start_hash
         ):
+            self._require_code()
             log.warning("the chain was reset or the contract changed: rebuilding the index")
             self._clear()
             return
@@ -304,6 +298,17 @@ class Indexer:
         assert block_hash is not None
         with self.engine.begin() as conn:
             rollback(conn, ancestor, block_hash)
+
+    def _require_code(self) -> None:
+        """Clear the index and raise unless the contract's code is on chain (asked only on
+        the first sync and when the chain looks reset: the code is ~24 KB)."""
+        (code,) = self._batch([("eth_getCode", [self.address, "latest"])])
+        if code in ("0x", "0x0", None):
+            self._clear()
+            raise DeploymentError(
+                f"no contract at {self.address} on this chain (was it reset?): redeploy with "
+                "scripts/deploy; the index was cleared"
+            )
 
     def _common_ancestor(self, last: int, last_hash: str) -> int | None:
         """The highest block whose stored hash the chain still has (None: not even the start)."""
