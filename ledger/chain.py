@@ -5,30 +5,39 @@ answers. ``Sender`` signs transactions of one local key, hands out nonces safely
 concurrent threads, waits for receipts with a poll interval that suits fast local chains,
 and turns reverts into the typed errors of ``ledger.reverts``.
 
-The hot path sends a registration in as few round trips as possible: the known ledger
-functions get a fixed, generous gas limit instead of an ``eth_estimateGas`` per transaction
-(a revert is then mined, and its reason recovered by replaying the call), fees are read at
-most once per ``FEE_TTL`` seconds, and the receipt is asked for at once and then with a
-growing interval.
+The hot path sends a registration in as few round trips, and as little CPU, as possible:
+the known ledger functions get a fixed, generous gas limit instead of an ``eth_estimateGas``
+per transaction (a revert is then mined, and its reason recovered by replaying the call),
+fees are read at most once per ``FEE_TTL`` seconds, the transaction is signed by
+``ledger.signing`` and sent, and its receipt read, through the lean JSON-RPC client of
+``ledger.rpc`` (web3's machinery costs ~3 ms of CPU per transaction); the receipt is asked
+for at once and then with a growing interval. web3 formats the receipt only when a caller
+asks for ``Sent.receipt``.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 import requests
 from eth_account.signers.local import LocalAccount
+from eth_utils import abi_to_signature
 from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
+from web3._utils.contracts import encode_transaction_data
+from web3._utils.method_formatters import receipt_formatter
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TransactionNotFound
 from web3.types import Nonce, TxParams, TxReceipt
 
 from ledger.errors import ChainUnavailable, LedgerError
 from ledger.reverts import ErrorDecoder
+from ledger.rpc import Rpc
+from ledger.signing import Signer
 
 PYEVM = "pyevm"
 
@@ -83,6 +92,15 @@ def _serialised_tester_provider() -> Any:
     return SerialisedTesterProvider()
 
 
+def lean_rpc(w3: Web3) -> Rpc | None:
+    """The lean client for ``w3``'s endpoint, or None when it is not HTTP (the in-process chain)."""
+    provider = w3.provider
+    if not isinstance(provider, HTTPProvider):
+        return None
+    timeout = provider.get_request_kwargs().get("timeout", 10.0)
+    return Rpc(str(provider.endpoint_uri), timeout=float(timeout))
+
+
 def is_connection_error(exc: BaseException) -> bool:
     return isinstance(exc, requests.RequestException | ConnectionError | OSError)
 
@@ -91,16 +109,66 @@ class TransactionFailed(LedgerError):
     """A transaction was mined but reverted without a recognisable custom error."""
 
 
-@dataclass(frozen=True)
 class Sent:
-    """A mined transaction: its hash and receipt."""
+    """A mined transaction: its hash and receipt.
 
-    tx_hash: HexBytes
-    receipt: TxReceipt
+    The receipt is kept as the node sent it (hex strings) when it came through
+    ``ledger.rpc``; the properties read that form or web3's, and ``receipt`` gives web3's
+    formatted ``TxReceipt`` (formatted on first use).
+    """
+
+    def __init__(self, tx_hash: bytes, receipt: Mapping[str, Any], raw: bool = False) -> None:
+        self.tx_hash = HexBytes(tx_hash)
+        self._receipt = receipt
+        self._raw = raw
+
+    @cached_property
+    def receipt(self) -> TxReceipt:
+        if self._raw:
+            formatted: TxReceipt = receipt_formatter(dict(self._receipt))
+            return formatted
+        return self._receipt  # type: ignore[return-value]
 
     @property
     def block_number(self) -> int:
-        return int(self.receipt["blockNumber"])
+        return _int(self._receipt["blockNumber"])
+
+    @property
+    def block_hash(self) -> str:
+        return _hex(self._receipt["blockHash"])
+
+    @property
+    def block_time(self) -> int | None:
+        """The block's timestamp when the node puts it in receipts (anvil does), else None."""
+        value = self._receipt.get("blockTimestamp")
+        return None if value is None else _int(value)
+
+    @property
+    def status(self) -> int:
+        return _int(self._receipt["status"])
+
+    @property
+    def gas_used(self) -> int:
+        return _int(self._receipt["gasUsed"])
+
+    def log_indexes(self, address: str, topic: bytes) -> list[int]:
+        """The block-wide indexes of the logs ``address`` emitted with first topic ``topic``."""
+        address, wanted = address.lower(), "0x" + topic.hex()
+        return [
+            _int(log["logIndex"])
+            for log in self._receipt["logs"]
+            if _hex(log["address"]) == address
+            and log["topics"]
+            and _hex(log["topics"][0]) == wanted
+        ]
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
+def _hex(value: Any) -> str:
+    return value.lower() if isinstance(value, str) else "0x" + bytes(value).hex()
 
 
 class Sender:
@@ -119,6 +187,8 @@ class Sender:
         self.decoder = decoder
         self.poll_interval = poll_interval
         self.timeout = timeout
+        self._rpc = lean_rpc(w3)
+        self._signer = Signer(account.key)
         self._lock = threading.Lock()
         self._nonce: int | None = None
         self._chain_id: int | None = None
@@ -130,14 +200,20 @@ class Sender:
 
     def transact(self, fn: ContractFunction, gas: int | None = None) -> Sent:
         """Send a contract call and wait for its receipt; reverts become typed errors."""
+        data = encode_transaction_data(
+            fn.w3, abi_to_signature(fn.abi), fn.contract_abi, fn.abi, fn.args, fn.kwargs
+        )
+        return self.transact_data(fn.address, HexBytes(data), gas or FIXED_GAS.get(fn.signature))
+
+    def transact_data(self, to: str, data: bytes, gas: int | None = None) -> Sent:
+        """Send ``data`` to contract ``to`` (gas estimated unless given) and wait for the receipt."""
+        tx: dict[str, Any] = {"from": self.address, "to": to, "data": data, "value": 0}
         try:
             if self._chain_id is None:
                 self._chain_id = self.w3.eth.chain_id
-            params: TxParams = {"from": self.address, "chainId": self._chain_id}
-            params["gas"] = (
-                gas or FIXED_GAS.get(fn.signature) or _with_margin(fn.estimate_gas(params))
-            )
-            fees = self._fees()
+            tx["chainId"] = self._chain_id
+            tx["gas"] = gas or _with_margin(self.w3.eth.estimate_gas(tx))  # type: ignore[arg-type]
+            tx.update(self._fees())
         except Exception as exc:
             typed = self.decoder.typed(exc)
             if typed is not None:
@@ -145,10 +221,7 @@ class Sender:
             if is_connection_error(exc):
                 raise ChainUnavailable(f"the chain does not answer: {exc}") from exc
             raise
-        params["nonce"] = Nonce(0)  # the real nonce is taken under the lock in send()
-        params.update(fees)  # type: ignore[typeddict-item]
-        tx = fn.build_transaction(params)
-        return self.send(tx)
+        return self.send(tx)  # type: ignore[arg-type]
 
     def send(self, tx: TxParams) -> Sent:
         """Sign ``tx`` with the next nonce, send it and wait for its receipt."""
@@ -156,9 +229,9 @@ class Sender:
             if self._nonce is None:
                 self._nonce = self.w3.eth.get_transaction_count(self.account.address, "pending")
             tx["nonce"] = Nonce(self._nonce)
-            signed = self.account.sign_transaction(tx)  # type: ignore[arg-type]
+            raw, tx_hash = self._sign(tx)
             try:
-                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+                self._send_raw(raw)
             except Exception as exc:
                 self._nonce = None  # re-read from the chain next time
                 if is_connection_error(exc):
@@ -169,38 +242,60 @@ class Sender:
                 raise
             self._nonce += 1
         try:
-            receipt = self.wait(tx_hash)
+            sent = self.wait(tx_hash)
         except ChainUnavailable:
             self.resync()
             raise
-        if receipt["status"] != 1:
-            raise self._explain_failure(tx, receipt)
-        return Sent(HexBytes(tx_hash), receipt)
+        if sent.status != 1:
+            raise self._explain_failure(tx, sent)
+        return sent
+
+    def _sign(self, tx: TxParams) -> tuple[bytes, bytes]:
+        signed = self._signer.sign_dynamic_fee(tx)  # type: ignore[arg-type]
+        if signed is not None:
+            return signed
+        other = self.account.sign_transaction(tx)  # type: ignore[arg-type]
+        return bytes(other.raw_transaction), bytes(other.hash)
+
+    def _send_raw(self, raw: bytes) -> None:
+        if self._rpc is not None:
+            self._rpc.call("eth_sendRawTransaction", ["0x" + raw.hex()])
+        else:
+            self.w3.eth.send_raw_transaction(raw)
+
+    def _receipt(self, tx_hash: bytes) -> Sent | None:
+        if self._rpc is not None:
+            raw = self._rpc.call("eth_getTransactionReceipt", ["0x" + tx_hash.hex()])
+            return None if raw is None else Sent(tx_hash, raw, raw=True)
+        try:
+            return Sent(tx_hash, self.w3.eth.get_transaction_receipt(HexBytes(tx_hash)))
+        except TransactionNotFound:
+            return None
 
     def resync(self) -> None:
         """Forget the cached nonce (after an outage the chain may have lost transactions)."""
         with self._lock:
             self._nonce = None
 
-    def wait(self, tx_hash: bytes) -> TxReceipt:
-        """The receipt of ``tx_hash``: asked for at once (a local chain mines on submission),
-        then every ``poll_interval`` seconds, doubling up to ``MAX_POLL``, so that many
-        concurrent waiters do not flood the node."""
-        tx_hash = HexBytes(tx_hash)
+    def wait(self, tx_hash: bytes) -> Sent:
+        """The mined transaction ``tx_hash``: its receipt asked for at once (a local chain
+        mines on submission), then every ``poll_interval`` seconds, doubling up to
+        ``MAX_POLL``, so that many concurrent waiters do not flood the node."""
+        tx_hash = bytes(tx_hash)
         deadline = time.monotonic() + self.timeout
         pause = self.poll_interval
         while True:
             try:
-                return self.w3.eth.get_transaction_receipt(tx_hash)
-            except TransactionNotFound:
-                pass
+                sent = self._receipt(tx_hash)
             except Exception as exc:
                 if is_connection_error(exc):
                     raise ChainUnavailable(f"the chain went away while mining: {exc}") from exc
                 raise
+            if sent is not None:
+                return sent
             if time.monotonic() > deadline:
                 raise ChainUnavailable(
-                    f"no receipt for {tx_hash.to_0x_hex()} after {self.timeout} s: "
+                    f"no receipt for 0x{tx_hash.hex()} after {self.timeout} s: "
                     "the chain is not mining; check it and retry"
                 )
             time.sleep(pause)
@@ -236,28 +331,25 @@ class Sender:
         self._fee_quote = (time.monotonic(), fees)
         return fees
 
-    def _explain_failure(self, tx: TxParams, receipt: TxReceipt) -> LedgerError:
+    def _explain_failure(self, tx: TxParams, sent: Sent) -> LedgerError:
         """The typed error of a mined, reverted transaction: its call replayed where it ran."""
-        if int(receipt["gasUsed"]) >= int(tx.get("gas", 0)):
+        where = f"transaction {sent.tx_hash.to_0x_hex()} in block {sent.block_number}"
+        if sent.gas_used >= int(tx.get("gas", 0)):
             return TransactionFailed(
-                f"transaction {receipt['transactionHash'].to_0x_hex()} ran out of gas "
-                f"(limit {tx.get('gas')}) in block {receipt['blockNumber']}: retry; if it "
-                "recurs, the fixed gas limit of this function is too low"
+                f"{where} ran out of gas (limit {tx.get('gas')}): retry; if it recurs, the "
+                "fixed gas limit of this function is too low"
             )
         replay = {k: v for k, v in tx.items() if k in ("from", "to", "data", "value")}
         # The state before its block, then after it (another transaction of the same block
         # may have caused the revert, e.g. a racing registration of the same fingerprint).
-        for block in (receipt["blockNumber"] - 1, receipt["blockNumber"]):
+        for block in (sent.block_number - 1, sent.block_number):
             try:
                 self.w3.eth.call(replay, block)  # type: ignore[arg-type]
             except Exception as exc:
                 typed = self.decoder.typed(exc)
                 if typed is not None:
                     return typed
-        return TransactionFailed(
-            f"transaction {receipt['transactionHash'].to_0x_hex()} reverted in block "
-            f"{receipt['blockNumber']}: check the call's arguments and retry"
-        )
+        return TransactionFailed(f"{where} reverted: check the call's arguments and retry")
 
 
 def _with_margin(estimate: int) -> int:

@@ -525,16 +525,11 @@ class Documents:
                     bytes(Cid.parse(p["manifest_cid"])),
                 )
                 timestamp, block_hash = self._block_of(sent)
-                (event,) = registry.events(sent.receipt, "BatchAnchored")
+                (log_index,) = registry.log_indexes(sent, "BatchAnchored")
                 result = {
                     "registered_at": timestamp,
                     "origin": asdict(
-                        Origin(
-                            sent.tx_hash.to_0x_hex(),
-                            sent.block_number,
-                            block_hash,
-                            int(event["logIndex"]),
-                        )
+                        Origin(sent.tx_hash.to_0x_hex(), sent.block_number, block_hash, log_index)
                     ),
                 }
                 self.rt.outbox.done(job.job_id, result)
@@ -580,22 +575,18 @@ class Documents:
         raise exc
 
     def _record_from_receipt(self, job: Job, sent: Sent) -> DocumentView:
-        (event,) = self.rt.registry.events(sent.receipt, "DocumentRegistered")
+        (log_index,) = self.rt.registry.log_indexes(sent, "DocumentRegistered")
         timestamp, block_hash = self._block_of(sent)
         return self._view(
             job,
             timestamp,
-            Origin(sent.tx_hash.to_0x_hex(), sent.block_number, block_hash, int(event["logIndex"])),
+            Origin(sent.tx_hash.to_0x_hex(), sent.block_number, block_hash, log_index),
         )
 
     def _block_of(self, sent: Sent) -> tuple[int, str]:
         """The mined block's time and hash, from the receipt when the node includes them."""
-        receipt: Any = sent.receipt
-        if receipt.get("blockTimestamp") is not None:
-            timestamp = receipt["blockTimestamp"]
-            return int(timestamp, 16) if isinstance(timestamp, str) else int(timestamp), HexBytes(
-                receipt["blockHash"]
-            ).to_0x_hex()
+        if sent.block_time is not None:
+            return sent.block_time, sent.block_hash
         block = self.rt.w3.eth.get_block(sent.block_number)
         return int(block["timestamp"]), block["hash"].to_0x_hex()
 
