@@ -272,6 +272,10 @@ class Sender:
         except TransactionNotFound:
             return None
 
+    def close(self) -> None:
+        if self._rpc is not None:
+            self._rpc.close()
+
     def resync(self) -> None:
         """Forget the cached nonce (after an outage the chain may have lost transactions)."""
         with self._lock:

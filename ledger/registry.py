@@ -100,6 +100,12 @@ class Registry:
                 )
             return self._senders[account.address]
 
+    def close(self) -> None:
+        """Close the senders' idle connections to the node."""
+        with self._senders_lock:
+            for sender in self._senders.values():
+                sender.close()
+
     def _send(self, sender: Sender, function: str, *args: Any, gas: int | None = None) -> Sent:
         """Call ``function``: encoded here with eth-abi (50x cheaper than web3's contract
         machinery); arguments eth-abi refuses go through web3, which explains the mistake."""

@@ -2,8 +2,8 @@
 
 web3's HTTP provider spends about 1 ms of CPU per call (requests, proxy look-ups in the
 environment, middlewares, result formatters); sending a signed registration and reading
-its receipt need none of that. ``Rpc.call`` posts one request on the calling thread's own
-``http.client`` connection and returns the ``result`` exactly as the node sent it (hex
+its receipt need none of that. ``Rpc.call`` posts one request on an idle ``http.client``
+connection of its pool (or a new one) and returns the ``result`` exactly as the node sent it (hex
 strings). A node's error answer becomes ``RpcError`` (with the revert data, if any); a
 dead or unreachable node becomes ``OSError``, which ``ledger.chain`` reports as
 ``ChainUnavailable``.
@@ -42,7 +42,8 @@ class Rpc:
         self._port = parts.port
         self._path = parts.path or "/"
         self._timeout = timeout
-        self._local = threading.local()
+        self._idle: list[http.client.HTTPConnection] = []  # at most one per concurrent caller
+        self._lock = threading.Lock()
         self._ids = itertools.count(1)
 
     def call(self, method: str, params: list[Any]) -> Any:
@@ -50,51 +51,49 @@ class Rpc:
         body = json.dumps(
             {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
         )
-        conn = getattr(self._local, "conn", None)
-        reused = conn is not None
-        if conn is None:
-            conn = self._local.conn = self._connect()
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
         try:
-            raw = self._post(conn, body)
+            raw = self._post(conn or self._connect(), body)
         except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
-            self._drop()
-            if not reused:
+            if conn is None:
                 raise
             # The node closed an idle keep-alive connection before reading this request:
             # nothing was done, so the request is sent once more on a fresh connection.
-            conn = self._local.conn = self._connect()
-            try:
-                raw = self._post(conn, body)
-            except BaseException:
-                self._drop()
-                raise
-        except BaseException:
-            self._drop()
-            raise
+            raw = self._post(self._connect(), body)
         answer = json.loads(raw)
         if "error" in answer:
             raise RpcError(answer["error"])
         return answer.get("result")
+
+    def close(self) -> None:
+        """Close the idle connections (calls still running close theirs when they end)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
 
     def _connect(self) -> http.client.HTTPConnection:
         cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
         return cls(self._host, self._port, timeout=self._timeout)
 
     def _post(self, conn: http.client.HTTPConnection, body: str) -> bytes:
+        """Post ``body`` on ``conn``; the connection goes back to the pool only if it worked."""
         try:
             conn.request("POST", self._path, body, {"Content-Type": "application/json"})
             response = conn.getresponse()
             raw = response.read()
         except http.client.HTTPException as exc:
+            conn.close()
             if isinstance(exc, ConnectionError):
                 raise
             raise ConnectionError(f"bad HTTP answer from {self.url}: {exc!r}") from exc
-        if response.status != 200:
-            raise ConnectionError(f"{self.url} answered HTTP {response.status}: {raw[:200]!r}")
-        return raw
-
-    def _drop(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is not None:
+        except BaseException:
             conn.close()
+            raise
+        if response.status != 200:
+            conn.close()
+            raise ConnectionError(f"{self.url} answered HTTP {response.status}: {raw[:200]!r}")
+        with self._lock:
+            self._idle.append(conn)
+        return raw

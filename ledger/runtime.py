@@ -196,5 +196,6 @@ class Runtime:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=5)
+        self.registry.close()
         self.engine.dispose()
         self.outbox.relaxed.dispose()

@@ -108,7 +108,12 @@ def test_leaf_commits_to_every_field() -> None:
     changed = [
         BatchMember(os.urandom(32), member.doc_type, member.cid, member.consignment_ref),
         BatchMember(member.fingerprint, 862, member.cid, member.consignment_ref),
-        BatchMember(member.fingerprint, member.doc_type, bytes.fromhex("01701220") + member.cid[4:], member.consignment_ref),
+        BatchMember(
+            member.fingerprint,
+            member.doc_type,
+            bytes.fromhex("01701220") + member.cid[4:],
+            member.consignment_ref,
+        ),
         BatchMember(member.fingerprint, member.doc_type, member.cid, "SMGS-2"),
     ]
     assert len({member.leaf(), *(m.leaf() for m in changed)}) == 5
@@ -124,8 +129,12 @@ def pyevm_ledger() -> Iterator[tuple[Registry, Sender]]:
     admin: LocalAccount = Account.create()
     exporter: LocalAccount = Account.create()
     fund(w3, admin.address, exporter.address)
-    registry, _ = Registry.deploy(Sender(w3, admin, ErrorDecoder(contract_factory(w3).abi)), admin.address)
-    org_id, _ = registry.admit_organisation(registry.sender(admin), "Merkle Exporter", "KZ", OrgKind.EXPORTER)
+    registry, _ = Registry.deploy(
+        Sender(w3, admin, ErrorDecoder(contract_factory(w3).abi)), admin.address
+    )
+    org_id, _ = registry.admit_organisation(
+        registry.sender(admin), "Merkle Exporter", "KZ", OrgKind.EXPORTER
+    )
     now = int(w3.eth.get_block("latest")["timestamp"])
     registry.add_key(registry.sender(admin), org_id, exporter.address, 0, now + 10**8)
     yield registry, registry.sender(exporter)
@@ -143,10 +152,24 @@ def test_contract_verify_batch_member_agrees(
         registry.anchor_batch(exporter, tree.root, len(batch), b"")
     i = data.draw(st.integers(0, len(batch) - 1))
     member, proof = batch[i], tree.proof(i)
-    assert registry.verify_batch_member(tree.root, member, proof) is verify(proof, tree.root, member.leaf()) is True
+    assert (
+        registry.verify_batch_member(tree.root, member, proof)
+        is verify(proof, tree.root, member.leaf())
+        is True
+    )
 
-    tampered = BatchMember(member.fingerprint, member.doc_type, member.cid, member.consignment_ref + "!")
-    assert registry.verify_batch_member(tree.root, tampered, proof) is verify(proof, tree.root, tampered.leaf()) is False
+    tampered = BatchMember(
+        member.fingerprint, member.doc_type, member.cid, member.consignment_ref + "!"
+    )
+    assert (
+        registry.verify_batch_member(tree.root, tampered, proof)
+        is verify(proof, tree.root, tampered.leaf())
+        is False
+    )
     if proof:
         bad = [flip(proof[0], data.draw(st.integers(0, 31))), *proof[1:]]
-        assert registry.verify_batch_member(tree.root, member, bad) is verify(bad, tree.root, member.leaf()) is False
+        assert (
+            registry.verify_batch_member(tree.root, member, bad)
+            is verify(bad, tree.root, member.leaf())
+            is False
+        )

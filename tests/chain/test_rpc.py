@@ -7,7 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -20,7 +20,7 @@ class Node(BaseHTTPRequestHandler):
     """Answers eth_chainId, an error with revert data, HTTP 500, and can drop idle connections."""
 
     protocol_version = "HTTP/1.1"
-    served: list[str] = []
+    served: ClassVar[list[str]] = []
 
     def do_POST(self) -> None:
         request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -80,7 +80,7 @@ def test_a_connection_the_node_closed_is_reopened(node: ThreadingHTTPServer) -> 
     assert Node.served == ["eth_chainId"] * 3  # and nothing was sent twice
 
 
-def test_threads_keep_their_own_connections(node: ThreadingHTTPServer) -> None:
+def test_concurrent_calls_share_a_pool(node: ThreadingHTTPServer) -> None:
     rpc = Rpc(url(node))
     results: list[Any] = []
 
@@ -93,6 +93,9 @@ def test_threads_keep_their_own_connections(node: ThreadingHTTPServer) -> None:
     for t in threads:
         t.join()
     assert results == ["0x7a69"] * 80
+    assert 1 <= len(rpc._idle) <= 4  # one connection per concurrent caller at most
+    rpc.close()
+    assert rpc._idle == []
 
 
 def test_unreachable_and_broken_nodes_are_connection_errors(node: ThreadingHTTPServer) -> None:

@@ -153,7 +153,9 @@ def check_error(
 def new_key(world: World) -> LocalAccount:
     """A fresh funded account, not yet admitted."""
     account: LocalAccount = Account.create()
-    fund(world.w3, account.address, wei=10**18)  # dev account 0 gave 9 of its 10,000 ether to the actors
+    fund(
+        world.w3, account.address, wei=10**18
+    )  # dev account 0 gave 9 of its 10,000 ether to the actors
     return account
 
 

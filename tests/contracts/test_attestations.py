@@ -31,7 +31,9 @@ pytestmark = pytest.mark.chain
 ATTEST_GAS_BUDGET = 55_000
 
 
-def attestation_id(fp: bytes, attester: str, verdict: Verdict, customs_ref: str, timestamp: int) -> bytes:
+def attestation_id(
+    fp: bytes, attester: str, verdict: Verdict, customs_ref: str, timestamp: int
+) -> bytes:
     """What the contract computes: keccak(abi.encode(fp, attester, verdict, keccak(ref), time))."""
     return keccak(
         encode(
@@ -47,7 +49,9 @@ def registered(world: World) -> bytes:
     return fp
 
 
-@pytest.mark.parametrize("verdict", [Verdict.VERIFIED, Verdict.CLEARED, Verdict.HELD, Verdict.REJECTED])
+@pytest.mark.parametrize(
+    "verdict", [Verdict.VERIFIED, Verdict.CLEARED, Verdict.HELD, Verdict.REJECTED]
+)
 def test_attest_each_verdict(world: World, verdict: Verdict) -> None:
     r = world.registry
     customs = world.accounts["customs"].address
@@ -88,7 +92,13 @@ def test_several_attestations_per_document(world: World) -> None:
         record = r.attestation(aid)
         assert record is not None
         verdicts.append(record.verdict)
-    assert verdicts == [Verdict.HELD, Verdict.CLEARED, Verdict.VERIFIED, Verdict.VERIFIED, Verdict.REJECTED]
+    assert verdicts == [
+        Verdict.HELD,
+        Verdict.CLEARED,
+        Verdict.VERIFIED,
+        Verdict.VERIFIED,
+        Verdict.REJECTED,
+    ]
 
 
 def test_attest_revoked_and_superseded_documents(world: World) -> None:
@@ -136,7 +146,13 @@ def test_attest_by_wrong_kind(world: World, role: str) -> None:
     kind = world.registry.key_info(world.accounts[role].address).kind
     with pytest.raises(ContractError) as e:
         world.registry.attest(world.sender(role), fp, Verdict.CLEARED, "HRT-1")
-    check_error(e.value, "WrongOrganisationKind", Forbidden, key=world.accounts[role].address, kind=int(kind))
+    check_error(
+        e.value,
+        "WrongOrganisationKind",
+        Forbidden,
+        key=world.accounts[role].address,
+        kind=int(kind),
+    )
 
 
 @pytest.mark.parametrize("role", ["outsider", "admin"])
@@ -217,7 +233,12 @@ def test_same_attestation_twice_in_one_block(world: World) -> None:
     assert event["args"]["id"] == expected
     assert r.events(second, "AttestationRecorded") == []
     # Replaying the second transaction in its block's context gives the contract's reason.
-    check_error(replay_error(world, call, first["blockNumber"]), "AttestationAlreadyRecorded", Conflict, id=expected)
+    check_error(
+        replay_error(world, call, first["blockNumber"]),
+        "AttestationAlreadyRecorded",
+        Conflict,
+        id=expected,
+    )
 
 
 def replay_error(world: World, call: Any, block_number: int) -> BaseException:
@@ -236,14 +257,16 @@ def test_same_attestation_in_the_same_second(world: World) -> None:
     fp = registered(world)
     aid, sent = r.attest(world.sender("customs"), fp, Verdict.REJECTED, "HRT-5")
     call = r.contract.functions.attest(fp, int(Verdict.REJECTED), "HRT-5")
-    check_error(replay_error(world, call, sent.block_number), "AttestationAlreadyRecorded", Conflict, id=aid)
+    check_error(
+        replay_error(world, call, sent.block_number), "AttestationAlreadyRecorded", Conflict, id=aid
+    )
     timestamp = int(world.w3.eth.get_block(sent.block_number)["timestamp"])
     assert aid == attestation_id(fp, customs.address, Verdict.REJECTED, "HRT-5", timestamp)
     # Another verdict or reference in the same second is a different attestation.
     other = r.contract.functions.attest(fp, int(Verdict.HELD), "HRT-5")
-    assert bytes(other.call({"from": customs.address}, block_identifier=sent.block_number)) == attestation_id(
-        fp, customs.address, Verdict.HELD, "HRT-5", timestamp
-    )
+    assert bytes(
+        other.call({"from": customs.address}, block_identifier=sent.block_number)
+    ) == attestation_id(fp, customs.address, Verdict.HELD, "HRT-5", timestamp)
 
 
 def test_same_attestation_in_another_second_is_new(world: World) -> None:
@@ -263,7 +286,9 @@ def test_revoke_attestation_by_another_key_of_the_office(world: World) -> None:
     fp = registered(world)
     aid, _ = r.attest(world.sender("customs"), fp, Verdict.CLEARED, "HRT-1")
     colleague = new_key(world)
-    r.add_key(world.sender("admin"), world.orgs["customs"], colleague.address, 0, world.now() + 10**6)
+    r.add_key(
+        world.sender("admin"), world.orgs["customs"], colleague.address, 0, world.now() + 10**6
+    )
     sent = r.revoke_attestation(r.sender(colleague), aid)
     (event,) = r.events(sent.receipt, "AttestationRevoked")
     assert event["args"]["id"] == aid
@@ -271,7 +296,9 @@ def test_revoke_attestation_by_another_key_of_the_office(world: World) -> None:
     record = r.attestation(aid)
     assert record is not None
     assert record.revoked is True
-    assert record.verdict == Verdict.CLEARED and same_address(record.attester, world.accounts["customs"].address)
+    assert record.verdict == Verdict.CLEARED and same_address(
+        record.attester, world.accounts["customs"].address
+    )
 
 
 def test_revoke_attestation_by_the_attester(world: World) -> None:
@@ -289,8 +316,11 @@ def test_revoke_attestation_by_another_organisation(world: World, role: str) -> 
     with pytest.raises(ContractError) as e:
         r.revoke_attestation(world.sender(role), aid)
     check_error(
-        e.value, "NotOwningOrganisation", Forbidden,
-        key=world.accounts[role].address, orgId=world.orgs["customs"],
+        e.value,
+        "NotOwningOrganisation",
+        Forbidden,
+        key=world.accounts[role].address,
+        orgId=world.orgs["customs"],
     )
     record = r.attestation(aid)
     assert record is not None and record.revoked is False

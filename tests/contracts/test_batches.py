@@ -13,11 +13,15 @@ pytestmark = pytest.mark.chain
 
 
 def make_batch(size: int) -> tuple[list[BatchMember], MerkleTree]:
-    members = [BatchMember(fingerprint(), 861 + i % 3, random_cid(), f"SMGS-{i}") for i in range(size)]
+    members = [
+        BatchMember(fingerprint(), 861 + i % 3, random_cid(), f"SMGS-{i}") for i in range(size)
+    ]
     return members, MerkleTree([m.leaf() for m in members])
 
 
-def anchor(world: World, size: int = 5, role: str = "exporter") -> tuple[list[BatchMember], MerkleTree]:
+def anchor(
+    world: World, size: int = 5, role: str = "exporter"
+) -> tuple[list[BatchMember], MerkleTree]:
     members, tree = make_batch(size)
     world.registry.anchor_batch(world.sender(role), tree.root, size, random_cid())
     return members, tree
@@ -92,7 +96,9 @@ def test_record_then_revoke_one_member(world: World) -> None:
     assert batch is not None
     chosen = 3
     # Anyone may record a member; the record carries the batch's issuer and time.
-    sent = r.record_batch_member(world.sender("relayer"), tree.root, members[chosen], tree.proof(chosen))
+    sent = r.record_batch_member(
+        world.sender("relayer"), tree.root, members[chosen], tree.proof(chosen)
+    )
     (event,) = r.events(sent.receipt, "BatchMemberRecorded")
     assert event["args"]["fingerprint"] == members[chosen].fingerprint
     assert event["args"]["root"] == tree.root
@@ -127,8 +133,11 @@ def test_record_twice(world: World) -> None:
     with pytest.raises(ContractError) as e:
         r.record_batch_member(world.sender("outsider"), tree.root, members[1], tree.proof(1))
     check_error(
-        e.value, "DocumentAlreadyRegistered", Conflict,
-        fingerprint=members[1].fingerprint, issuer=world.accounts["exporter"].address,
+        e.value,
+        "DocumentAlreadyRegistered",
+        Conflict,
+        fingerprint=members[1].fingerprint,
+        issuer=world.accounts["exporter"].address,
         registeredAt=batch.anchored_at,
     )
 
@@ -141,8 +150,11 @@ def test_record_member_already_registered_individually(world: World) -> None:
     with pytest.raises(ContractError) as e:
         r.record_batch_member(world.sender("relayer"), tree.root, m, tree.proof(0))
     check_error(
-        e.value, "DocumentAlreadyRegistered", Conflict,
-        fingerprint=m.fingerprint, issuer=world.accounts["exporter2"].address,
+        e.value,
+        "DocumentAlreadyRegistered",
+        Conflict,
+        fingerprint=m.fingerprint,
+        issuer=world.accounts["exporter2"].address,
     )
 
 
@@ -164,7 +176,14 @@ def test_invalid_batch(world: World) -> None:
     assert batch is not None and same_address(batch.issuer, world.accounts["exporter"].address)
 
 
-@pytest.mark.parametrize(("role", "error"), [("customs", "WrongOrganisationKind"), ("auditor", "WrongOrganisationKind"), ("outsider", "UnknownKey")])
+@pytest.mark.parametrize(
+    ("role", "error"),
+    [
+        ("customs", "WrongOrganisationKind"),
+        ("auditor", "WrongOrganisationKind"),
+        ("outsider", "UnknownKey"),
+    ],
+)
 def test_anchor_needs_an_exporter_or_issuing_body_key(world: World, role: str, error: str) -> None:
     _, tree = make_batch(2)
     with pytest.raises(ContractError) as e:
@@ -176,7 +195,9 @@ def test_anchor_needs_an_exporter_or_issuing_body_key(world: World, role: str, e
 def test_unknown_batch(world: World) -> None:
     members, tree = make_batch(3)  # never anchored
     with pytest.raises(ContractError) as e:
-        world.registry.record_batch_member(world.sender("relayer"), tree.root, members[0], tree.proof(0))
+        world.registry.record_batch_member(
+            world.sender("relayer"), tree.root, members[0], tree.proof(0)
+        )
     check_error(e.value, "UnknownBatch", NotFound, root=tree.root)
 
 
@@ -194,5 +215,11 @@ def test_invalid_merkle_proof(world: World) -> None:
     for member, proof in attempts:
         with pytest.raises(ContractError) as e:
             r.record_batch_member(world.sender("relayer"), tree.root, member, proof)
-        check_error(e.value, "InvalidMerkleProof", InvalidInput, root=tree.root, fingerprint=member.fingerprint)
+        check_error(
+            e.value,
+            "InvalidMerkleProof",
+            InvalidInput,
+            root=tree.root,
+            fingerprint=member.fingerprint,
+        )
         assert r.document(member.fingerprint) is None

@@ -46,7 +46,9 @@ def test_several_senders_concurrently(world: World) -> None:
     fp_customs = fingerprint()
     r.register(world.sender("issuer"), fp_customs, 861, random_cid(), "SMGS-A")
     registrants = ["exporter", "exporter2", "issuer"]
-    jobs: list[tuple[str, int]] = [(role, t) for role in [*registrants, "customs"] for t in range(2)]
+    jobs: list[tuple[str, int]] = [
+        (role, t) for role in [*registrants, "customs"] for t in range(2)
+    ]
     registered: dict[tuple[str, int], list[bytes]] = {}
 
     def work(job: tuple[str, int]) -> int:

@@ -28,7 +28,9 @@ def test_world_organisations_are_admitted_in_order(world: World) -> None:
 
 def test_admit_organisation_emits_event(world: World) -> None:
     r = world.registry
-    org_id, sent = r.admit_organisation(world.sender("admin"), "Port Authority", "UZ", OrgKind.AUDITOR)
+    org_id, sent = r.admit_organisation(
+        world.sender("admin"), "Port Authority", "UZ", OrgKind.AUDITOR
+    )
     assert org_id == 7
     assert r.organisation_count() == 7
     (event,) = r.events(sent.receipt, "OrganisationAdmitted")
@@ -77,7 +79,11 @@ def test_add_key_emits_event_and_is_readable(world: World) -> None:
     assert event["args"]["validUntil"] == now + 10**6
     info = r.key_info(key.address)
     assert (info.org_id, info.kind, info.valid_from, info.valid_until, info.nonce) == (
-        world.orgs["exporter"], OrgKind.EXPORTER, now, now + 10**6, 0,
+        world.orgs["exporter"],
+        OrgKind.EXPORTER,
+        now,
+        now + 10**6,
+        0,
     )
     assert r.key_valid_at(key.address, now)
     assert r.key_valid_at(key.address, now + 10**6 - 1)
@@ -88,7 +94,11 @@ def test_add_key_emits_event_and_is_readable(world: World) -> None:
 def test_get_key_of_unknown_key_is_all_zero(world: World) -> None:
     info = world.registry.key_info(world.accounts["outsider"].address)
     assert (info.org_id, info.kind, info.valid_from, info.valid_until, info.nonce) == (
-        0, OrgKind.NONE, 0, 0, 0,
+        0,
+        OrgKind.NONE,
+        0,
+        0,
+        0,
     )
     assert not world.registry.key_valid_at(world.accounts["outsider"].address, world.now())
 
@@ -97,14 +107,18 @@ def test_add_key_to_unknown_organisation(world: World) -> None:
     key = new_key(world)
     for org_id in (0, 99):
         with pytest.raises(ContractError) as e:
-            world.registry.add_key(world.sender("admin"), org_id, key.address, 0, world.now() + 10**6)
+            world.registry.add_key(
+                world.sender("admin"), org_id, key.address, 0, world.now() + 10**6
+            )
         check_error(e.value, "UnknownOrganisation", NotFound, orgId=org_id)
 
 
 def test_add_key_twice_even_to_another_organisation(world: World) -> None:
     exporter = world.accounts["exporter"].address
     with pytest.raises(ContractError) as e:
-        world.registry.add_key(world.sender("admin"), world.orgs["customs"], exporter, 0, world.now() + 10**6)
+        world.registry.add_key(
+            world.sender("admin"), world.orgs["customs"], exporter, 0, world.now() + 10**6
+        )
     check_error(e.value, "KeyAlreadyAdmitted", Conflict, key=exporter)
     assert world.registry.key_info(exporter).org_id == world.orgs["exporter"]
 
@@ -112,7 +126,9 @@ def test_add_key_twice_even_to_another_organisation(world: World) -> None:
 def test_add_zero_address_key(world: World) -> None:
     zero = "0x" + "00" * 20
     with pytest.raises(ContractError) as e:
-        world.registry.add_key(world.sender("admin"), world.orgs["exporter"], zero, 0, world.now() + 10**6)
+        world.registry.add_key(
+            world.sender("admin"), world.orgs["exporter"], zero, 0, world.now() + 10**6
+        )
     check_error(e.value, "KeyAlreadyAdmitted", Conflict, key=zero)
 
 
@@ -121,8 +137,16 @@ def test_add_key_with_bad_window(world: World) -> None:
     now = world.now()
     for valid_from, valid_until in [(now + 10, now + 10), (now + 10, now + 5), (0, now - 1)]:
         with pytest.raises(ContractError) as e:
-            world.registry.add_key(world.sender("admin"), world.orgs["exporter"], key.address, valid_from, valid_until)
-        check_error(e.value, "InvalidValidityWindow", InvalidInput, validFrom=valid_from, validUntil=valid_until)
+            world.registry.add_key(
+                world.sender("admin"), world.orgs["exporter"], key.address, valid_from, valid_until
+            )
+        check_error(
+            e.value,
+            "InvalidValidityWindow",
+            InvalidInput,
+            validFrom=valid_from,
+            validUntil=valid_until,
+        )
     assert world.registry.key_info(key.address).org_id == 0
 
 
@@ -138,7 +162,11 @@ def test_retire_key_ends_window_now(world: World) -> None:
     assert event["args"]["retiredAt"] == retired_at
     after = r.key_info(key)
     assert after.valid_until == retired_at
-    assert (after.org_id, after.kind, after.valid_from) == (before.org_id, before.kind, before.valid_from)
+    assert (after.org_id, after.kind, after.valid_from) == (
+        before.org_id,
+        before.kind,
+        before.valid_from,
+    )
     assert r.key_valid_at(key, retired_at - 1)
     assert not r.key_valid_at(key, retired_at)
 
@@ -156,7 +184,14 @@ def test_retire_key_twice(world: World) -> None:
     info = world.registry.key_info(key)
     with pytest.raises(ContractError) as e:
         world.registry.retire_key(world.sender("admin"), key)
-    check_error(e.value, "KeyNotValid", Forbidden, key=key, validFrom=info.valid_from, validUntil=info.valid_until)
+    check_error(
+        e.value,
+        "KeyNotValid",
+        Forbidden,
+        key=key,
+        validFrom=info.valid_from,
+        validUntil=info.valid_until,
+    )
 
 
 def test_retire_expired_key(world: World) -> None:
@@ -166,7 +201,9 @@ def test_retire_expired_key(world: World) -> None:
     advance_time(world.w3, 100)
     with pytest.raises(ContractError) as e:
         world.registry.retire_key(world.sender("admin"), key.address)
-    check_error(e.value, "KeyNotValid", Forbidden, key=key.address, validFrom=0, validUntil=now + 50)
+    check_error(
+        e.value, "KeyNotValid", Forbidden, key=key.address, validFrom=0, validUntil=now + 50
+    )
 
 
 @pytest.mark.parametrize("role", ["outsider", "exporter", "customs", "auditor"])
@@ -183,7 +220,13 @@ def test_only_admin_manages_organisations_and_keys(world: World, role: str) -> N
     for attempt in attempts:
         with pytest.raises(ContractError) as e:
             attempt()
-        check_error(e.value, "AccessControlUnauthorizedAccount", Forbidden, account=who, neededRole=ADMIN_ROLE)
+        check_error(
+            e.value,
+            "AccessControlUnauthorizedAccount",
+            Forbidden,
+            account=who,
+            neededRole=ADMIN_ROLE,
+        )
     assert r.organisation_count() == 6
     assert r.key_info(key).org_id == 0
     assert r.key_valid_at(world.accounts["customs2"].address, world.now())

@@ -80,8 +80,12 @@ def test_register_twice(world: World) -> None:
         with pytest.raises(ContractError) as e:
             r.register(world.sender(role), fp, CERTIFICATE_OF_ORIGIN, random_cid(), "B")
         check_error(
-            e.value, "DocumentAlreadyRegistered", Conflict,
-            fingerprint=fp, issuer=world.accounts["exporter"].address, registeredAt=registered_at,
+            e.value,
+            "DocumentAlreadyRegistered",
+            Conflict,
+            fingerprint=fp,
+            issuer=world.accounts["exporter"].address,
+            registeredAt=registered_at,
         )
     with pytest.raises(ContractError) as e:
         r.register(world.sender("exporter"), fp, 380, random_cid(), "C", metadata_cid=random_cid())
@@ -93,8 +97,16 @@ def test_register_twice(world: World) -> None:
     [
         (bytes(32), CERTIFICATE_OF_ORIGIN, bytes.fromhex("01551220") + bytes(range(32))),
         (b"\x01" * 32, 0, bytes.fromhex("01551220") + bytes(range(32))),
-        (b"\x02" * 32, CERTIFICATE_OF_ORIGIN, bytes.fromhex("00551220") + bytes(range(32))),  # not v1
-        (b"\x03" * 32, CERTIFICATE_OF_ORIGIN, bytes.fromhex("01551214") + bytes(range(32))),  # 20 bytes
+        (
+            b"\x02" * 32,
+            CERTIFICATE_OF_ORIGIN,
+            bytes.fromhex("00551220") + bytes(range(32)),
+        ),  # not v1
+        (
+            b"\x03" * 32,
+            CERTIFICATE_OF_ORIGIN,
+            bytes.fromhex("01551214") + bytes(range(32)),
+        ),  # 20 bytes
     ],
     ids=["zero-fingerprint", "doc-type-0", "cid-version-0", "cid-digest-not-32"],
 )
@@ -129,7 +141,13 @@ def test_wrong_kind_may_not_register(world: World, role: str, with_metadata: boo
     kind = world.registry.key_info(world.accounts[role].address).kind
     with pytest.raises(ContractError) as e:
         world.registry.register(world.sender(role), fp, 861, random_cid(), "R", metadata_cid=meta)
-    check_error(e.value, "WrongOrganisationKind", Forbidden, key=world.accounts[role].address, kind=int(kind))
+    check_error(
+        e.value,
+        "WrongOrganisationKind",
+        Forbidden,
+        key=world.accounts[role].address,
+        kind=int(kind),
+    )
     assert world.registry.document(fp) is None
 
 
@@ -144,7 +162,9 @@ def test_unknown_key_may_not_register(world: World, role: str) -> None:
 
 def _exporter_key(world: World, valid_from: int, valid_until: int) -> LocalAccount:
     key = new_key(world)
-    world.registry.add_key(world.sender("admin"), world.orgs["exporter"], key.address, valid_from, valid_until)
+    world.registry.add_key(
+        world.sender("admin"), world.orgs["exporter"], key.address, valid_from, valid_until
+    )
     return key
 
 
@@ -154,7 +174,14 @@ def test_key_before_valid_from(world: World) -> None:
     fp = fingerprint()
     with pytest.raises(ContractError) as e:
         world.registry.register(world.registry.sender(key), fp, 861, random_cid(), "R")
-    check_error(e.value, "KeyNotValid", Forbidden, key=key.address, validFrom=now + 1000, validUntil=now + 2000)
+    check_error(
+        e.value,
+        "KeyNotValid",
+        Forbidden,
+        key=key.address,
+        validFrom=now + 1000,
+        validUntil=now + 2000,
+    )
     advance_time(world.w3, 1000)
     world.registry.register(world.registry.sender(key), fp, 861, random_cid(), "R")
     doc = world.registry.document(fp)
@@ -168,7 +195,9 @@ def test_key_after_valid_until(world: World) -> None:
     fp = fingerprint()
     with pytest.raises(ContractError) as e:
         world.registry.register(world.registry.sender(key), fp, 861, random_cid(), "R")
-    check_error(e.value, "KeyNotValid", Forbidden, key=key.address, validFrom=0, validUntil=now + 100)
+    check_error(
+        e.value, "KeyNotValid", Forbidden, key=key.address, validFrom=0, validUntil=now + 100
+    )
     assert world.registry.document(fp) is None
 
 

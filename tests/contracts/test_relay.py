@@ -95,7 +95,9 @@ def test_nonces_increment(world: World) -> None:
     for nonce in range(3):
         assert r.key_info(issuer.address).nonce == nonce
         request = make_request(world, "issuer", nonce=nonce)
-        (event,) = r.events(relay(world, request, sign(world, issuer, request)).receipt, "RegistrationRelayed")
+        (event,) = r.events(
+            relay(world, request, sign(world, issuer, request)).receipt, "RegistrationRelayed"
+        )
         assert event["args"]["nonce"] == nonce
     assert r.key_info(issuer.address).nonce == 3
     assert r.key_info(world.accounts["exporter"].address).nonce == 0  # per key
@@ -151,8 +153,11 @@ def test_signed_by_another_key(world: World) -> None:
         with pytest.raises(ContractError) as e:
             relay(world, request, sign(world, signer, request))
         check_error(
-            e.value, "InvalidSignature", InvalidInput,
-            issuer=world.accounts["exporter"].address, recovered=signer.address,
+            e.value,
+            "InvalidSignature",
+            InvalidInput,
+            issuer=world.accounts["exporter"].address,
+            recovered=signer.address,
         )
     assert world.registry.document(request.fingerprint) is None
 
@@ -188,7 +193,9 @@ def test_tampered_issuer(world: World) -> None:
     tampered = dataclasses.replace(request, issuer=world.accounts["exporter2"].address)
     with pytest.raises(ContractError) as e:
         relay(world, tampered, signature)
-    check_error(e.value, "InvalidSignature", InvalidInput, issuer=world.accounts["exporter2"].address)
+    check_error(
+        e.value, "InvalidSignature", InvalidInput, issuer=world.accounts["exporter2"].address
+    )
 
 
 def test_malformed_signature(world: World) -> None:
@@ -196,8 +203,11 @@ def test_malformed_signature(world: World) -> None:
     with pytest.raises(ContractError) as e:
         relay(world, request, b"\x01" * 64)
     check_error(
-        e.value, "InvalidSignature", InvalidInput,
-        issuer=world.accounts["exporter"].address, recovered=ZERO_ADDRESS,
+        e.value,
+        "InvalidSignature",
+        InvalidInput,
+        issuer=world.accounts["exporter"].address,
+        recovered=ZERO_ADDRESS,
     )
 
 
@@ -205,7 +215,10 @@ def test_signature_for_another_chain_or_contract(world: World) -> None:
     exporter = world.accounts["exporter"]
     request = make_request(world)
     r = world.registry
-    for chain_id, contract in [(r.chain_id + 1, r.address), (r.chain_id, world.accounts["outsider"].address)]:
+    for chain_id, contract in [
+        (r.chain_id + 1, r.address),
+        (r.chain_id, world.accounts["outsider"].address),
+    ]:
         signature = sign_request(exporter, request, chain_id, contract)
         with pytest.raises(ContractError) as e:
             relay(world, request, signature)
@@ -246,17 +259,24 @@ def test_relayed_duplicate(world: World) -> None:
     with pytest.raises(ContractError) as e:
         relay(world, request, sign(world, exporter, request))
     check_error(
-        e.value, "DocumentAlreadyRegistered", Conflict,
-        fingerprint=request.fingerprint, issuer=world.accounts["exporter2"].address,
+        e.value,
+        "DocumentAlreadyRegistered",
+        Conflict,
+        fingerprint=request.fingerprint,
+        issuer=world.accounts["exporter2"].address,
     )
     assert world.registry.key_info(exporter.address).nonce == 0  # the revert undid the nonce
 
 
-@pytest.mark.parametrize("metadata", [b"", bytes.fromhex("01551220") + b"\x44" * 32], ids=["plain", "metadata"])
+@pytest.mark.parametrize(
+    "metadata", [b"", bytes.fromhex("01551220") + b"\x44" * 32], ids=["plain", "metadata"]
+)
 def test_digest_matches_eth_account(world: World, metadata: bytes) -> None:
     r = world.registry
     request = make_request(world, nonce=7, metadata=metadata)
-    signable = encode_typed_data(domain(r.chain_id, r.address), REGISTER_REQUEST_TYPES, request.message())
+    signable = encode_typed_data(
+        domain(r.chain_id, r.address), REGISTER_REQUEST_TYPES, request.message()
+    )
     # EIP-191 version 0x01 structured data: 0x19 0x01 ‖ domainSeparator ‖ hashStruct(message).
     python_digest = keccak(b"\x19" + signable.version + signable.header + signable.body)
     assert r.request_digest(request) == python_digest

@@ -61,7 +61,9 @@ def test_every_reachable_error_has_a_category_and_hint(world: World) -> None:
     assert names <= set(reverts._CATEGORY_AND_HINT), names - set(reverts._CATEGORY_AND_HINT)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_decoded_reverts_carry_their_hint(world: World, data: st.DataObject) -> None:
     """For any custom error the contract can raise, the message is the name and its hint."""

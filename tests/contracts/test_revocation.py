@@ -27,7 +27,9 @@ def registered(world: World, role: str = "exporter") -> bytes:
 
 def second_key(world: World, org: str = "exporter") -> LocalAccount:
     key = new_key(world)
-    world.registry.add_key(world.sender("admin"), world.orgs[org], key.address, 0, world.now() + 10**6)
+    world.registry.add_key(
+        world.sender("admin"), world.orgs[org], key.address, 0, world.now() + 10**6
+    )
     return key
 
 
@@ -51,7 +53,9 @@ def test_revoke_by_the_issuing_key(world: World) -> None:
     doc = r.document(fp)
     assert doc is not None
     assert doc.status == DocStatus.REVOKED
-    assert same_address(doc.issuer, world.accounts["exporter"].address)  # the record keeps its issuer
+    assert same_address(
+        doc.issuer, world.accounts["exporter"].address
+    )  # the record keeps its issuer
 
 
 def test_revoke_by_another_key_of_the_issuing_organisation(world: World) -> None:
@@ -81,8 +85,11 @@ def test_revoke_by_another_organisation(world: World, role: str) -> None:
     with pytest.raises(ContractError) as e:
         world.registry.revoke(world.sender(role), fp, 0)
     check_error(
-        e.value, "NotOwningOrganisation", Forbidden,
-        key=world.accounts[role].address, orgId=world.orgs["exporter"],
+        e.value,
+        "NotOwningOrganisation",
+        Forbidden,
+        key=world.accounts[role].address,
+        orgId=world.orgs["exporter"],
     )
     assert status(world, fp) == DocStatus.REGISTERED
 
@@ -109,7 +116,9 @@ def test_revoke_twice(world: World) -> None:
     for role in ("exporter", "admin"):
         with pytest.raises(ContractError) as e:
             world.registry.revoke(world.sender(role), fp, 0)
-        error = check_error(e.value, "DocumentNotActive", Conflict, fingerprint=fp, status=int(DocStatus.REVOKED))
+        error = check_error(
+            e.value, "DocumentNotActive", Conflict, fingerprint=fp, status=int(DocStatus.REVOKED)
+        )
         assert "revoked" in str(error)
 
 
@@ -165,7 +174,11 @@ def test_supersede_without_metadata_by_another_key_of_the_organisation(world: Wo
     (event,) = r.events(sent.receipt, "DocumentSuperseded")
     assert same_address(event["args"]["by"], other.address)
     new_doc = r.document(new)
-    assert new_doc is not None and same_address(new_doc.issuer, other.address) and new_doc.doc_type == 380
+    assert (
+        new_doc is not None
+        and same_address(new_doc.issuer, other.address)
+        and new_doc.doc_type == 380
+    )
 
 
 def test_supersession_chain(world: World) -> None:
@@ -175,9 +188,16 @@ def test_supersession_chain(world: World) -> None:
     r.supersede(world.sender("exporter"), a, b, 861, random_cid(), "R")
     r.supersede(world.sender("exporter"), b, c, 861, random_cid(), "R")
     assert [status(world, fp) for fp in (a, b, c)] == [
-        DocStatus.SUPERSEDED, DocStatus.SUPERSEDED, DocStatus.REGISTERED,
+        DocStatus.SUPERSEDED,
+        DocStatus.SUPERSEDED,
+        DocStatus.REGISTERED,
     ]
-    assert (r.superseded_by(a), r.superseded_by(b), r.supersedes(c), r.supersedes(b)) == (b, c, b, a)
+    assert (r.superseded_by(a), r.superseded_by(b), r.supersedes(c), r.supersedes(b)) == (
+        b,
+        c,
+        b,
+        a,
+    )
 
 
 def test_supersede_twice(world: World) -> None:
@@ -186,10 +206,14 @@ def test_supersede_twice(world: World) -> None:
     r.supersede(world.sender("exporter"), old, fingerprint(), 861, random_cid(), "R")
     with pytest.raises(ContractError) as e:
         r.supersede(world.sender("exporter"), old, fingerprint(), 861, random_cid(), "R")
-    check_error(e.value, "DocumentNotActive", Conflict, fingerprint=old, status=int(DocStatus.SUPERSEDED))
+    check_error(
+        e.value, "DocumentNotActive", Conflict, fingerprint=old, status=int(DocStatus.SUPERSEDED)
+    )
     with pytest.raises(ContractError) as e:
         r.revoke(world.sender("exporter"), old, 0)
-    check_error(e.value, "DocumentNotActive", Conflict, fingerprint=old, status=int(DocStatus.SUPERSEDED))
+    check_error(
+        e.value, "DocumentNotActive", Conflict, fingerprint=old, status=int(DocStatus.SUPERSEDED)
+    )
 
 
 def test_supersede_a_revoked_document(world: World) -> None:
@@ -199,7 +223,9 @@ def test_supersede_a_revoked_document(world: World) -> None:
     new = fingerprint()
     with pytest.raises(ContractError) as e:
         r.supersede(world.sender("exporter"), old, new, 861, random_cid(), "R")
-    check_error(e.value, "DocumentNotActive", Conflict, fingerprint=old, status=int(DocStatus.REVOKED))
+    check_error(
+        e.value, "DocumentNotActive", Conflict, fingerprint=old, status=int(DocStatus.REVOKED)
+    )
     assert r.document(new) is None
     assert r.superseded_by(old) is None
 
@@ -207,7 +233,9 @@ def test_supersede_a_revoked_document(world: World) -> None:
 def test_supersede_unknown_document(world: World) -> None:
     old = fingerprint()
     with pytest.raises(ContractError) as e:
-        world.registry.supersede(world.sender("exporter"), old, fingerprint(), 861, random_cid(), "R")
+        world.registry.supersede(
+            world.sender("exporter"), old, fingerprint(), 861, random_cid(), "R"
+        )
     check_error(e.value, "UnknownDocument", NotFound, fingerprint=old)
 
 
@@ -218,8 +246,11 @@ def test_supersede_by_another_organisation(world: World, role: str) -> None:
     with pytest.raises(ContractError) as e:
         r.supersede(world.sender(role), old, new, 861, random_cid(), "R")
     check_error(
-        e.value, "NotOwningOrganisation", Forbidden,
-        key=world.accounts[role].address, orgId=world.orgs["exporter"],
+        e.value,
+        "NotOwningOrganisation",
+        Forbidden,
+        key=world.accounts[role].address,
+        orgId=world.orgs["exporter"],
     )
     assert status(world, old) == DocStatus.REGISTERED
     assert r.document(new) is None
