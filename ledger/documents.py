@@ -633,6 +633,9 @@ class Documents:
                 continue  # a request thread is submitting it
             try:
                 with self._claim(job.subject):
+                    # A request thread may have finished it since the list was read.
+                    if not self.rt.outbox.is_pending(job.job_id):
+                        continue
                     self._submit(job)
                 settled += 1
             except ChainUnavailable:

@@ -120,6 +120,11 @@ class Outbox:
             ).all()
         return [_job(r) for r in rows]
 
+    def is_pending(self, job_id: int) -> bool:
+        with self.engine.connect() as conn:
+            state = conn.execute(select(outbox.c.state).where(outbox.c.job_id == job_id)).scalar()
+        return state == PENDING
+
     def latest(self, subject: str) -> Job | None:
         """The newest job that is pending or done for ``subject`` (a fingerprint or root)."""
         with self.engine.connect() as conn:

@@ -12,6 +12,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -164,6 +165,23 @@ def test_chain_stopped_and_restarted_mid_run(fresh_svc: Callable[..., Service]) 
     r = svc.http.post(f"/v1/documents/{sha}/revoke", json={}, headers=exporter)
     assert r.status_code == 200 and r.json()["status"] == "revoked"
     assert svc.verdict(sha)["verdict"] == "INVALID"
+
+
+def test_worker_skips_a_job_finished_after_it_listed_it(
+    svc: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outbox worker lists pending jobs, then claims them one by one; a job a request
+    thread finished in between is not sent again (it would be a reverted transaction)."""
+    _, record = svc.registered()
+    sha = record["sha256"]
+    job = svc.rt.outbox.latest(sha)
+    assert job is not None and job.state == "done"
+    monkeypatch.setattr(svc.rt.outbox, "pending", lambda: [replace(job, state="pending")])
+    nonce = svc.rt.w3.eth.get_transaction_count(job.payload["issuer"])
+    assert svc.docs.resume_pending() == 0
+    assert svc.rt.w3.eth.get_transaction_count(job.payload["issuer"]) == nonce
+    assert _registrations_on_chain(svc, sha) == 1
+    assert _jobs(svc, sha) == [("register", "done")]
 
 
 def test_restart_with_pending_work(fresh_svc: Callable[..., Service]) -> None:
