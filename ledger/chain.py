@@ -17,6 +17,7 @@ asks for ``Sent.receipt``.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Mapping
@@ -35,8 +36,9 @@ from web3.exceptions import TransactionNotFound
 from web3.types import Nonce, TxParams, TxReceipt
 
 from ledger.errors import ChainUnavailable, LedgerError
+from ledger.groupsync import Batcher
 from ledger.reverts import ErrorDecoder
-from ledger.rpc import Rpc
+from ledger.rpc import Rpc, RpcError
 from ledger.signing import Signer
 
 PYEVM = "pyevm"
@@ -189,7 +191,11 @@ class Sender:
         self.timeout = timeout
         self._rpc = lean_rpc(w3)
         self._signer = Signer(account.key)
-        self._lock = threading.Lock()
+        # The in-process chain takes one transaction at a time.
+        size = None if self._rpc is not None else 1
+        self._submit: Batcher[TxParams, bytes] = Batcher(self._send_group, size)
+        self._receipts: Batcher[bytes, Sent | None] = Batcher(self._read_receipts, size)
+        self._lock = threading.Lock()  # guards the nonce
         self._nonce: int | None = None
         self._chain_id: int | None = None
         self._fee_quote: tuple[float, dict[str, int]] | None = None
@@ -224,23 +230,14 @@ class Sender:
         return self.send(tx)  # type: ignore[arg-type]
 
     def send(self, tx: TxParams) -> Sent:
-        """Sign ``tx`` with the next nonce, send it and wait for its receipt."""
-        with self._lock:
-            if self._nonce is None:
-                self._nonce = self.w3.eth.get_transaction_count(self.account.address, "pending")
-            tx["nonce"] = Nonce(self._nonce)
-            raw, tx_hash = self._sign(tx)
-            try:
-                self._send_raw(raw)
-            except Exception as exc:
-                self._nonce = None  # re-read from the chain next time
-                if is_connection_error(exc):
-                    raise ChainUnavailable(f"the chain went away while sending: {exc}") from exc
-                typed = self._typed(exc)  # Hardhat mines on submission and answers a revert
-                if typed is not None:
-                    raise typed from exc
-                raise
-            self._nonce += 1
+        """Sign ``tx`` with the next nonce, send it and wait for its receipt.
+
+        Concurrent callers are served in groups (``ledger.groupsync.Batcher``): one of them
+        signs every queued transaction with consecutive nonces and sends them all in one
+        JSON-RPC batch, and receipts are read in batches too, so a local chain mines a
+        whole group in one block and the node sees two requests per group, not per call.
+        """
+        tx_hash = self._submit(tx)
         try:
             sent = self.wait(tx_hash)
         except ChainUnavailable:
@@ -250,6 +247,83 @@ class Sender:
             raise self._explain_failure(tx, sent)
         return sent
 
+    def _send_group(self, txs: list[TxParams]) -> list[bytes | BaseException]:
+        """Sign and send ``txs`` with consecutive nonces: each one's hash or error."""
+        with self._lock:
+            try:
+                if self._nonce is None:
+                    self._nonce = self.w3.eth.get_transaction_count(self.account.address, "pending")
+            except Exception as exc:
+                return [self._send_error(exc) for _ in txs]
+            signed = []
+            for i, tx in enumerate(txs):
+                tx["nonce"] = Nonce(self._nonce + i)
+                signed.append(self._sign(tx))
+            errors = self._send_raws([raw for raw, _ in signed])
+            if not any(errors):
+                self._nonce += len(txs)
+                return [tx_hash for _, tx_hash in signed]
+            self._nonce = None  # re-read from the chain next time
+            for i, error in enumerate(errors):
+                if error is not None and any(e is None for e in errors[i + 1 :]):
+                    self._fill_gap(txs[i])
+            return [
+                tx_hash if error is None else self._send_error(error)
+                for (_, tx_hash), error in zip(signed, errors, strict=True)
+            ]
+
+    def _send_raws(self, raws: list[bytes]) -> list[BaseException | None]:
+        """Send signed transactions in order (one batch over JSON-RPC): each one's error."""
+        try:
+            if self._rpc is None:  # the in-process chain: one at a time (see _submit)
+                self.w3.eth.send_raw_transaction(raws[0])
+                return [None]
+            if len(raws) == 1:
+                self._rpc.call("eth_sendRawTransaction", ["0x" + raws[0].hex()])
+                return [None]
+            calls = [("eth_sendRawTransaction", ["0x" + raw.hex()]) for raw in raws]
+            errors: list[BaseException | None] = [
+                r if isinstance(r, RpcError) else None for r in self._rpc.batch(calls)
+            ]
+        except Exception as exc:
+            return [exc for _ in raws]
+        # A node may run a batch's calls concurrently; one that cannot queue a nonce ahead
+        # of its predecessors (Hardhat when automining) refuses it: send those again, in order.
+        for i, error in enumerate(errors):
+            if error is not None and "nonce too high" in str(error).lower():
+                try:
+                    self._rpc.call(*calls[i])
+                    errors[i] = None
+                except Exception as exc:
+                    errors[i] = exc
+        return errors
+
+    def _fill_gap(self, tx: TxParams) -> None:
+        """The node refused ``tx`` but accepted later nonces, which now wait behind a gap:
+        fill it with an empty transfer to ourselves (harmless if the nonce was used after
+        all, e.g. by a transaction Hardhat mined and reported as reverted)."""
+        filler = {
+            "to": self.address,
+            "value": 0,
+            "data": b"",
+            "gas": 21_000,
+            "nonce": tx["nonce"],
+            "chainId": tx["chainId"],
+            "maxFeePerGas": tx["maxFeePerGas"],
+            "maxPriorityFeePerGas": tx["maxPriorityFeePerGas"],
+        }
+        with contextlib.suppress(Exception):
+            self._send_raws([self._sign(filler)[0]])  # type: ignore[arg-type]
+
+    def _send_error(self, exc: BaseException) -> BaseException:
+        if is_connection_error(exc):
+            error: BaseException = ChainUnavailable(f"the chain went away while sending: {exc}")
+        else:  # Hardhat mines on submission and answers a revert
+            error = self._typed(exc) or exc
+        if error is not exc:
+            error.__cause__ = exc
+        return error
+
     def _sign(self, tx: TxParams) -> tuple[bytes, bytes]:
         signed = self._signer.sign_dynamic_fee(tx)  # type: ignore[arg-type]
         if signed is not None:
@@ -257,20 +331,19 @@ class Sender:
         other = self.account.sign_transaction(tx)  # type: ignore[arg-type]
         return bytes(other.raw_transaction), bytes(other.hash)
 
-    def _send_raw(self, raw: bytes) -> None:
-        if self._rpc is not None:
-            self._rpc.call("eth_sendRawTransaction", ["0x" + raw.hex()])
-        else:
-            self.w3.eth.send_raw_transaction(raw)
-
-    def _receipt(self, tx_hash: bytes) -> Sent | None:
-        if self._rpc is not None:
-            raw = self._rpc.call("eth_getTransactionReceipt", ["0x" + tx_hash.hex()])
-            return None if raw is None else Sent(tx_hash, raw, raw=True)
-        try:
-            return Sent(tx_hash, self.w3.eth.get_transaction_receipt(HexBytes(tx_hash)))
-        except TransactionNotFound:
-            return None
+    def _read_receipts(self, hashes: list[bytes]) -> list[Sent | BaseException | None]:
+        """The receipts of ``hashes`` so far (None: not mined yet), in one batch."""
+        if self._rpc is None:
+            try:
+                return [Sent(hashes[0], self.w3.eth.get_transaction_receipt(HexBytes(hashes[0])))]
+            except TransactionNotFound:
+                return [None]
+        calls = [("eth_getTransactionReceipt", ["0x" + h.hex()]) for h in hashes]
+        results = self._rpc.batch(calls) if len(calls) > 1 else [self._rpc.call(*calls[0])]
+        return [
+            r if r is None or isinstance(r, RpcError) else Sent(h, r, raw=True)
+            for h, r in zip(hashes, results, strict=True)
+        ]
 
     def close(self) -> None:
         if self._rpc is not None:
@@ -290,7 +363,7 @@ class Sender:
         pause = self.poll_interval
         while True:
             try:
-                sent = self._receipt(tx_hash)
+                sent = self._receipts(tx_hash)
             except Exception as exc:
                 if is_connection_error(exc):
                     raise ChainUnavailable(f"the chain went away while mining: {exc}") from exc

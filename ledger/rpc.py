@@ -15,6 +15,7 @@ import http.client
 import itertools
 import json
 import threading
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -48,23 +49,40 @@ class Rpc:
 
     def call(self, method: str, params: list[Any]) -> Any:
         """The node's ``result`` for ``method(params)``; ``RpcError`` if it answers an error."""
-        body = json.dumps(
-            {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
-        )
+        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        answer = json.loads(self._exchange(json.dumps(body)))
+        if "error" in answer:
+            raise RpcError(answer["error"])
+        return answer.get("result")
+
+    def batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
+        """The results of several calls sent in one request, in order; a call the node
+        refused has its ``RpcError`` in its place (raised if the whole batch is refused)."""
+        body = [
+            {"jsonrpc": "2.0", "id": i, "method": method, "params": params}
+            for i, (method, params) in enumerate(calls)
+        ]
+        answer = json.loads(self._exchange(json.dumps(body)))
+        if not isinstance(answer, list):
+            raise RpcError(answer.get("error") or {"message": f"not a batch answer: {answer!r}"})
+        by_id = {item.get("id"): item for item in answer if isinstance(item, dict)}
+        results: list[Any] = []
+        for i in range(len(calls)):
+            item = by_id.get(i, {"error": {"message": f"no answer to call {i} of the batch"}})
+            results.append(RpcError(item["error"]) if "error" in item else item.get("result"))
+        return results
+
+    def _exchange(self, body: str) -> bytes:
         with self._lock:
             conn = self._idle.pop() if self._idle else None
         try:
-            raw = self._post(conn or self._connect(), body)
+            return self._post(conn or self._connect(), body)
         except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected):
             if conn is None:
                 raise
             # The node closed an idle keep-alive connection before reading this request:
             # nothing was done, so the request is sent once more on a fresh connection.
-            raw = self._post(self._connect(), body)
-        answer = json.loads(raw)
-        if "error" in answer:
-            raise RpcError(answer["error"])
-        return answer.get("result")
+            return self._post(self._connect(), body)
 
     def close(self) -> None:
         """Close the idle connections (calls still running close theirs when they end)."""

@@ -61,6 +61,7 @@ class Runtime:
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
     _accounts: dict[str, LocalAccount] = field(default_factory=dict)
+    _accounts_lock: threading.Lock = field(default_factory=threading.Lock)
     _index_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -112,19 +113,23 @@ class Runtime:
     # ------------------------------------------------------------ keys and senders
 
     def account(self, keystore: str) -> LocalAccount:
-        """The unlocked signing key of keystore ``keystore`` (``deployer`` is the admin's)."""
-        if keystore not in self._accounts:
-            account = (
-                deployer_account(self.settings)
-                if keystore == "deployer"
-                else load_key(self.settings, keystore)
-            )
-            if account is None:
-                raise Forbidden(
-                    f"the service holds no signing key {keystore!r}: ask the admin to issue one"
+        """The unlocked signing key of keystore ``keystore`` (``deployer`` is the admin's).
+
+        Unlocked once, under a lock: a keystore's scrypt takes most of a second of CPU, and
+        a burst of first requests must not run it once each."""
+        with self._accounts_lock:
+            if keystore not in self._accounts:
+                account = (
+                    deployer_account(self.settings)
+                    if keystore == "deployer"
+                    else load_key(self.settings, keystore)
                 )
-            self._accounts[keystore] = account
-        return self._accounts[keystore]
+                if account is None:
+                    raise Forbidden(
+                        f"the service holds no signing key {keystore!r}: ask the admin to issue one"
+                    )
+                self._accounts[keystore] = account
+            return self._accounts[keystore]
 
     def sender(self, keystore: str) -> Sender:
         return self.registry.sender(self.account(keystore))
