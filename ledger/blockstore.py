@@ -11,6 +11,10 @@ Integrity rules:
   ``put`` syncs again before returning, so what it acknowledged survives a power cut;
 - a file node is renamed into place only after its children's renames are on disk, so
   ``has(root)`` means the whole document is there;
+- ``put(sync=False)`` defers all that to the caller's ``sync()``, which flushes once and
+  then renames: its blocks wait in ``tmp/`` under names that start with their CID, and
+  after a crash (or before ``gc``) every temporary file whose bytes match the CID in its
+  name is adopted into place, so one flush makes them durable;
 - every block read is checked against its CID;
 - ``put`` and ``import_car`` hold a shared lock, ``gc`` an exclusive one (``flock``), so GC
   never removes the blocks of a write in flight.
@@ -22,6 +26,7 @@ import ctypes
 import ctypes.util
 import fcntl
 import os
+import threading
 import time
 import uuid
 from collections import deque
@@ -59,6 +64,8 @@ class BlockStore:
         self.pins = self.root / "pins"
         self.tmp = self.root / "tmp"
         self._group_sync = GroupSync(self._syncfs_now)
+        self._unnamed: list[tuple[Path, Path]] = []  # deferred blocks: (tmp, final)
+        self._unnamed_lock = threading.Lock()
         for d in (self.blocks, self.pins, self.tmp):
             d.mkdir(parents=True, exist_ok=True)
         if not (self.blocks / "77").exists():  # all 1024 shards at once (77 is the last)
@@ -82,17 +89,34 @@ class BlockStore:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
     def _drop_stale_tmp(self, older_than: float) -> None:
+        """Adopt every temporary block whose bytes match the CID its name starts with (a
+        deferred ``put`` whose rename a crash lost); drop other files older than ``older_than``."""
         limit = time.time() - older_than
         for p in self.tmp.iterdir():
             try:
+                if "." in p.name and self._adopt(p):
+                    continue
                 if p.stat().st_mtime <= limit:
                     p.unlink()
             except FileNotFoundError:
                 pass
 
+    def _adopt(self, tmp: Path) -> bool:
+        try:
+            cid = Cid.parse(tmp.name.split(".", 1)[0])
+        except Exception:  # not a name this store gives a deferred block
+            return False
+        try:
+            cid.verify(tmp.read_bytes())
+        except IntegrityError:  # torn by a crash mid-write
+            return False
+        os.replace(tmp, self._path(cid))
+        return True
+
     # --- writing -------------------------------------------------------------------------
-    def _write_tmp(self, data: memoryview | bytes) -> Path:
-        tmp = self.tmp / uuid.uuid4().hex
+    def _write_tmp(self, data: memoryview | bytes, cid: Cid | None = None) -> Path:
+        name = uuid.uuid4().hex
+        tmp = self.tmp / (name if cid is None else f"{cid.to_v1()}.{name}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
         try:
             view = memoryview(data)
@@ -125,8 +149,9 @@ class BlockStore:
         renames. The source's buffers must not be reused (``hash_stream(reuse=False)``).
         """
 
-        def __init__(self, store: BlockStore) -> None:
+        def __init__(self, store: BlockStore, deferred: bool = False) -> None:
             self.store = store
+            self.deferred = deferred  # no syncs, no renames: see BlockStore.sync
             self.staged: list[tuple[Future[Path], Path]] = []
             self.batch: set[Path] = set()
             self.flushes: deque[Future[None]] = deque()
@@ -135,13 +160,13 @@ class BlockStore:
             final = self.store._path(cid)
             if final in self.batch or final.exists():  # repeated chunks are written once
                 return
-            if cid.codec == DAG_PB or len(self.staged) >= BATCH:
+            if not self.deferred and (cid.codec == DAG_PB or len(self.staged) >= BATCH):
                 self.cut()
             self.batch.add(final)
             view = memoryview(data)
             if not isinstance(view.obj, bytes):  # a buffer its owner may change: copy it
                 data = bytes(view)
-            self.staged.append((_WRITERS.submit(self.store._write_tmp, data), final))
+            self.staged.append((_WRITERS.submit(self.store._write_tmp, data, cid), final))
 
         def cut(self) -> None:
             if self.staged:
@@ -152,7 +177,21 @@ class BlockStore:
                 self.flushes.popleft().result()
 
         def wait(self) -> None:
-            """Return once every block handed over so far is renamed into place."""
+            """Return once every block handed over so far is renamed into place (deferred:
+            written to tmp/ and queued for the store's next ``sync``)."""
+            if self.deferred:
+                written = [(fut.result(), final) for fut, final in self.staged]
+                self.staged, self.batch = [], set()
+                with self.store._unnamed_lock:
+                    self.store._unnamed.extend(written)
+                return
+            if self.staged and not self.flushes:
+                # A small document (one batch): flushed in this thread, so its sync is
+                # shared with the concurrent writers' instead of queueing behind theirs on
+                # the single flusher thread.
+                staged, self.staged, self.batch = self.staged, [], set()
+                self.store._flush(staged)
+                return
             self.cut()
             while self.flushes:
                 self.flushes.popleft().result()
@@ -178,10 +217,16 @@ class BlockStore:
                 final.parent.mkdir(exist_ok=True)
                 os.replace(tmp, final)
 
-    def put(self, source: BinaryIO | Iterable[bytes], *, pin: bool = True) -> Fingerprint:
-        """Store a document from a file-like object or an iterable of bytes, in one pass."""
+    def put(
+        self, source: BinaryIO | Iterable[bytes], *, pin: bool = True, sync: bool = True
+    ) -> Fingerprint:
+        """Store a document from a file-like object or an iterable of bytes, in one pass.
+
+        Every block is durable before it gets its name; with ``sync=False`` the last names
+        and the pin marker are durable only after the caller's next ``sync()`` (so one
+        flush can cover them and the caller's other writes on this file system)."""
         with self._lock(exclusive=False):
-            writer = self._Writer(self)
+            writer = self._Writer(self, deferred=not sync)
             try:
                 fp = hash_stream(source, sink=writer, reuse=False)
             except BaseException:
@@ -190,8 +235,24 @@ class BlockStore:
             writer.wait()
             if pin:
                 self._pin_file(Cid.parse(fp.cid), sync=False)
-            self._syncfs()  # the last renames and the pin marker
+            if sync:
+                self._syncfs()  # the last renames and the pin marker
         return fp
+
+    def sync(self) -> None:
+        """Make every earlier write durable: flush this file system now, then give the
+        deferred blocks their names (durable with the next flush; adopted after a crash)."""
+        with self._unnamed_lock:
+            unnamed, self._unnamed = self._unnamed, []
+        self._syncfs_now()
+        for tmp, final in unnamed:
+            try:
+                os.replace(tmp, final)
+            except FileNotFoundError:
+                if not final.exists():  # gc adopts deferred blocks, it never drops them
+                    raise IntegrityError(
+                        f"block {final.name} vanished before it was named"
+                    ) from None
 
     def put_many(
         self, sources: Iterable[BinaryIO | Iterable[bytes]], *, pin: bool = True

@@ -34,6 +34,7 @@ from ledger.errors import (
     LedgerError,
     NotFound,
 )
+from ledger.groupsync import GroupSync
 from ledger.hashing import Fingerprint
 from ledger.identity import Action, Actor, Role, authorise
 from ledger.manifest import Manifest, ManifestEntry
@@ -181,6 +182,13 @@ class Documents:
         self.rt = rt
         self._in_flight: set[str] = set()  # subjects a thread is submitting right now
         self._lock = threading.Lock()
+        self._durable = GroupSync(self._sync_writes)
+
+    def _sync_writes(self) -> None:
+        """Make the content store's and the outbox's writes so far durable (when both live
+        on one file system, the store's flush has done the outbox's work too)."""
+        self.rt.store.sync()  # type: ignore[attr-defined]
+        self.rt.outbox.sync()
 
     # ------------------------------------------------------------ reading
 
@@ -235,9 +243,10 @@ class Documents:
 
     # ------------------------------------------------------------ registration
 
-    def _store(self, source: BinaryIO | Iterable[bytes]) -> Fingerprint:
+    def _store(self, source: BinaryIO | Iterable[bytes], sync: bool = True) -> Fingerprint:
+        """Store ``source``; with ``sync=False`` it is durable after the next ``_durable()``."""
         reader = LimitedReader(source, self.rt.settings.max_upload_bytes)
-        fingerprint: Fingerprint = self.rt.store.put(reader)  # type: ignore[attr-defined]
+        fingerprint: Fingerprint = self.rt.store.put(reader, sync=sync)  # type: ignore[attr-defined]
         if fingerprint.size == 0:
             raise InvalidInput("the file is empty: upload the document's bytes")
         return fingerprint
@@ -255,13 +264,13 @@ class Documents:
             raise InvalidInput("a file of the batch is empty: upload every document's bytes")
         return fingerprints
 
-    def _store_metadata(self, metadata: dict[str, Any] | None) -> str | None:
+    def _store_metadata(self, metadata: dict[str, Any] | None, sync: bool = True) -> str | None:
         if metadata is None:
             return None
         body = json.dumps(
             metadata, sort_keys=True, separators=(",", ":"), ensure_ascii=False
         ).encode()
-        return self._store(BytesIO(body)).cid
+        return self._store(BytesIO(body), sync).cid
 
     def _refuse_duplicate(self, sha256: str) -> None:
         existing = self.record(sha256)
@@ -300,14 +309,14 @@ class Documents:
         ref = check_consignment_ref(upload.consignment_ref)
         metadata = check_metadata(upload.metadata)
         self.rt.require_chain()
-        fingerprint = self._store(upload.source)
+        fingerprint = self._store(upload.source, sync=False)  # durable with the job
         self._refuse_duplicate(fingerprint.sha256)
         return {
             "fingerprint": fingerprint.sha256,
             "cid": fingerprint.cid,
             "doc_type": doc_type,
             "consignment_ref": ref,
-            "metadata_cid": self._store_metadata(metadata),
+            "metadata_cid": self._store_metadata(metadata, sync=False),
             "signing_key": actor.signing_key,
             "issuer": self._issuer_key(actor),
         }
@@ -356,7 +365,7 @@ class Documents:
                 "the uploaded file and the request's fields"
             )
         self.rt.require_chain()
-        fingerprint = self._store(upload.source)
+        fingerprint = self._store(upload.source, sync=False)  # durable with the job
         if fingerprint.sha256_bytes != request.fingerprint or fingerprint.cid_bytes != request.cid:
             raise InvalidInput(
                 "the uploaded file is not the one the request was signed for (its SHA-256 or CID "
@@ -467,9 +476,11 @@ class Documents:
                 self._in_flight.discard(subject)
 
     def _run_job(self, kind: str, subject: str, payload: dict[str, Any]) -> Registration:
-        """Write the job to the outbox (durable), then submit it and wait for the receipt."""
+        """Write the job to the outbox, make it and the stored content durable with one
+        flush shared by concurrent requests, then submit it and wait for the receipt."""
         with self._claim(subject):
-            job = self.rt.outbox.add(kind, subject, payload)
+            job = self.rt.outbox.add(kind, subject, payload, durable=False)
+            self._durable()
             try:
                 record = self._submit(job)
             except ChainUnavailable:

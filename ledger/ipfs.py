@@ -40,8 +40,15 @@ __all__ = ["BlockStore", "CidLike", "ContentStore", "NodeStore", "open_store"]
 class ContentStore(Protocol):
     """What the service and CLI need from a store of documents' bytes."""
 
-    def put(self, source: BinaryIO | Iterable[bytes], *, pin: bool = True) -> Fingerprint:
-        """Store the bytes in one pass; return their SHA-256 and CID."""
+    def put(
+        self, source: BinaryIO | Iterable[bytes], *, pin: bool = True, sync: bool = True
+    ) -> Fingerprint:
+        """Store the bytes in one pass; return their SHA-256 and CID. With ``sync=False``
+        they are durable only after the next ``sync()``."""
+        ...
+
+    def sync(self) -> None:
+        """Make every earlier ``put(sync=False)`` durable."""
         ...
 
     def get(self, cid: CidLike) -> Iterator[bytes]:
@@ -159,8 +166,11 @@ class NodeStore:
         )
         return Cid.parse(str(reply["Hash"]))
 
-    def put(self, source: BinaryIO | Iterable[bytes], *, pin: bool = True) -> Fingerprint:
-        """Add to the node (raw leaves, CIDv1, 256 KiB chunks) and check its CID is ours."""
+    def put(
+        self, source: BinaryIO | Iterable[bytes], *, pin: bool = True, sync: bool = True
+    ) -> Fingerprint:
+        """Add to the node (raw leaves, CIDv1, 256 KiB chunks) and check its CID is ours.
+        Durability is the node's own affair: ``sync`` changes nothing."""
         hasher = CidHasher()
         reply = self._call(
             "add",
@@ -179,6 +189,9 @@ class NodeStore:
                 f"layout; fix its settings, then `ipfs pin rm {theirs}` to drop its copy"
             )
         return ours
+
+    def sync(self) -> None:
+        """Nothing to do: the node decides when its blocks reach its disk."""
 
     def has(self, cid: CidLike) -> bool:
         c = as_cid(cid)

@@ -61,9 +61,10 @@ class Outbox:
         self.relaxed = relaxed or engine
         database = engine.url.database if engine.dialect.name == "sqlite" else None
         self._files = [Path(database + "-wal"), Path(database)] if database and relaxed else []
-        self._flush = GroupSync(self._fsync_files)
+        self._flush = GroupSync(self.sync)
 
-    def _fsync_files(self) -> None:
+    def sync(self) -> None:
+        """fsync the SQLite database and its WAL (nothing to do for a durable engine)."""
         for path in self._files:
             try:
                 fd = os.open(path, os.O_RDONLY)
@@ -74,12 +75,14 @@ class Outbox:
             finally:
                 os.close(fd)
 
-    def add(self, kind: str, subject: str, payload: dict[str, Any]) -> Job:
-        """Record a job; it is on disk when this returns."""
+    def add(self, kind: str, subject: str, payload: dict[str, Any], durable: bool = True) -> Job:
+        """Record a job; it is on disk when this returns (with ``durable=False``: after the
+        caller's next ``sync()``)."""
         now = int(time.time())
         if self._files:
             job_id = self._insert(self.relaxed, kind, subject, payload, now)
-            self._flush()
+            if durable:
+                self._flush()
         else:
             job_id = self._insert(self.engine, kind, subject, payload, now)
         return Job(int(job_id), kind, subject, payload, PENDING, None, None, None, now)

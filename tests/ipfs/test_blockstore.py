@@ -79,6 +79,47 @@ def test_empty_and_malformed_cids(store: BlockStore) -> None:
         store.has("not-a-cid")
 
 
+def test_deferred_put_is_named_by_sync(store: BlockStore) -> None:
+    data = os.urandom(3 * CHUNK + 5)
+    fp = store.put(io.BytesIO(data), sync=False)
+    assert not store.has(fp.cid)  # waiting in tmp/ for the caller's sync
+    store.sync()
+    assert store.has(fp.cid) and b"".join(store.get(fp.cid)) == data
+    assert fp.cid in {str(c) for c in store.pinned()}
+    assert list(store.tmp.iterdir()) == []
+    assert store.check() == []
+
+
+def test_deferred_blocks_survive_a_lost_rename(store: BlockStore) -> None:
+    """A crash after the caller's flush, before the names reached the disk: adopted on restart."""
+    data = os.urandom(2 * CHUNK)
+    fp = store.put(io.BytesIO(data), sync=False)
+    store._syncfs_now()  # the flush happened; the process dies before renaming
+    reopened = BlockStore(store.root)
+    assert reopened.has(fp.cid) and b"".join(reopened.get(fp.cid)) == data
+    assert reopened.check() == []
+
+
+def test_a_torn_deferred_block_is_not_adopted(store: BlockStore) -> None:
+    fp = hash_bytes(b"certificate of origin 861")
+    torn = store.tmp / f"{fp.cid}.deadbeef"
+    torn.write_bytes(b"certificate of orig")  # cut short by a crash
+    BlockStore(store.root)  # a restart: not adopted, too fresh to drop
+    assert not store.has(fp.cid) and torn.exists()
+    store.gc()
+    assert not torn.exists() and not store.has(fp.cid)
+
+
+def test_gc_between_a_deferred_put_and_its_sync(store: BlockStore) -> None:
+    data = os.urandom(CHUNK + 9)
+    fp = store.put(io.BytesIO(data), sync=False)
+    store.gc()  # adopts the deferred blocks, never drops them
+    assert store.has(fp.cid)
+    store.sync()
+    assert b"".join(store.get(fp.cid)) == data
+    assert store.check() == []
+
+
 WRITER = """
 import random, sys, time
 from ledger.blockstore import BlockStore
