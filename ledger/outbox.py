@@ -3,8 +3,11 @@
 A registration is written here, and is on disk, before the service acknowledges it. On
 SQLite the insert commits without an fsync and then waits for a shared fsync of the WAL
 (``GroupSync``), so concurrent registrations share one flush instead of queueing behind
-each other's. Later state changes (done, failed) need no fsync of their own: if one is
-lost, the job is pending again, and resubmitting it settles it from the chain. A job is ``pending`` until its transaction is mined (``done``, with the
+each other's; concurrent inserts (and updates) share one transaction, too. Later state
+changes (done, failed) need no fsync of their own: if one is lost, the job is pending
+again, and resubmitting it settles it from the chain.
+
+A job is ``pending`` until its transaction is mined (``done``, with the
 resulting record) or it can never succeed (``failed``, with the reason). After a crash of
 the service, the chain or IPFS, pending jobs are simply submitted again: the contract
 refuses a second registration of the same fingerprint, so a retry never registers twice.
@@ -14,15 +17,20 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, desc, insert, select, update
+from sqlalchemy import Connection, Engine, desc, insert, select, update
 
 from ledger.db import outbox
-from ledger.groupsync import GroupSync
+from ledger.groupsync import Batcher, GroupSync
+
+Write = Callable[[Connection], Any]  # one statement of a shared write transaction
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
@@ -62,6 +70,18 @@ class Outbox:
         database = engine.url.database if engine.dialect.name == "sqlite" else None
         self._files = [Path(database + "-wal"), Path(database)] if database and relaxed else []
         self._flush = GroupSync(self.sync)
+        # Concurrent writes share transactions (one commit for a group of rows), and only
+        # one group writes at a time: SQLite takes one writer, and its busy handler sleeps
+        # 1, 2, 5… ms between tries where a queue goes on at once.
+        self._inserts: Batcher[Write, Any] = Batcher(
+            partial(self._write_group, self.relaxed if self._files else self.engine)
+        )
+        self._updates: Batcher[Write, Any] = Batcher(partial(self._write_group, self.relaxed))
+        self._writing = threading.Lock()
+
+    def _write_group(self, engine: Engine, writes: list[Write]) -> list[Any]:
+        with self._writing, engine.begin() as conn:
+            return [write(conn) for write in writes]
 
     def sync(self) -> None:
         """fsync the SQLite database and its WAL (nothing to do for a durable engine)."""
@@ -79,36 +99,26 @@ class Outbox:
         """Record a job; it is on disk when this returns (with ``durable=False``: after the
         caller's next ``sync()``)."""
         now = int(time.time())
-        if self._files:
-            job_id = self._insert(self.relaxed, kind, subject, payload, now)
-            if durable:
-                self._flush()
-        else:
-            job_id = self._insert(self.engine, kind, subject, payload, now)
+        row = insert(outbox).values(
+            kind=kind,
+            subject=subject,
+            payload=json.dumps(payload),
+            state=PENDING,
+            created_at=now,
+            updated_at=now,
+        )
+        job_id = self._inserts(lambda conn: conn.execute(row).inserted_primary_key[0])  # type: ignore[index]
+        if self._files and durable:
+            self._flush()
         return Job(int(job_id), kind, subject, payload, PENDING, None, None, None, now)
 
-    @staticmethod
-    def _insert(engine: Engine, kind: str, subject: str, payload: dict[str, Any], now: int) -> int:
-        with engine.begin() as conn:
-            job_id = conn.execute(
-                insert(outbox).values(
-                    kind=kind,
-                    subject=subject,
-                    payload=json.dumps(payload),
-                    state=PENDING,
-                    created_at=now,
-                    updated_at=now,
-                )
-            ).inserted_primary_key[0]  # type: ignore[index]
-        return int(job_id)
-
     def _set(self, job_id: int, **values: Any) -> None:
-        with self.relaxed.begin() as conn:
-            conn.execute(
-                update(outbox)
-                .where(outbox.c.job_id == job_id)
-                .values(updated_at=int(time.time()), **values)
-            )
+        change = (
+            update(outbox)
+            .where(outbox.c.job_id == job_id)
+            .values(updated_at=int(time.time()), **values)
+        )
+        self._updates(lambda conn: conn.execute(change))
 
     def done(self, job_id: int, result: dict[str, Any]) -> None:
         self._set(job_id, state=DONE, result=json.dumps(result), error=None)

@@ -117,6 +117,9 @@ class Runtime:
 
         Unlocked once, under a lock: a keystore's scrypt takes most of a second of CPU, and
         a burst of first requests must not run it once each."""
+        account = self._accounts.get(keystore)
+        if account is not None:
+            return account
         with self._accounts_lock:
             if keystore not in self._accounts:
                 account = (

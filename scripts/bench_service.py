@@ -633,7 +633,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--baseline", type=int, default=300, help="transactions per baseline run")
     parser.add_argument("--singles", type=int, default=400, help="single registrations")
-    parser.add_argument("--clients", type=int, default=16, help="concurrent clients for singles")
+    parser.add_argument("--clients", type=int, default=32, help="concurrent clients for singles")
     parser.add_argument("--batch-size", type=int, default=500, help="files per batch")
     parser.add_argument("--batches", type=int, default=4, help="number of batches")
     parser.add_argument(
