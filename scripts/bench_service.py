@@ -501,9 +501,7 @@ def measure(args: argparse.Namespace, progress: Progress) -> Report:
                     "loadavg_1min_at_start": round(os.getloadavg()[0], 2),
                 }
             )
-            with service(
-                settings, args.profile, progress, args.service_source
-            ) as svc:
+            with service(settings, args.profile, progress, args.service_source) as svc:
                 before = baseline(w3, contract, bench_key, args.baseline)
                 progress(f"baseline (before): {before:.1f} registrations/s")
                 api_rate, single_hashes = singles(svc, token, args.singles, args.clients)
