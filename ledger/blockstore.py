@@ -72,7 +72,7 @@ class BlockStore:
             for a in B32_CHARS:
                 for b in B32_CHARS:
                     (self.blocks / (a + b)).mkdir(exist_ok=True)
-        self._drop_stale_tmp(STALE_TMP_SECONDS)
+        self._sweep_tmp(STALE_TMP_SECONDS)
 
     # --- paths and locking ---------------------------------------------------------------
     def _path(self, cid: Cid) -> Path:
@@ -88,7 +88,7 @@ class BlockStore:
             finally:
                 fcntl.flock(f, fcntl.LOCK_UN)
 
-    def _drop_stale_tmp(self, older_than: float) -> None:
+    def _sweep_tmp(self, older_than: float) -> None:
         """Adopt every temporary block whose bytes match the CID its name starts with (a
         deferred ``put`` whose rename a crash lost); drop other files older than ``older_than``."""
         limit = time.time() - older_than
@@ -360,7 +360,7 @@ class BlockStore:
     def gc(self) -> tuple[int, int]:
         """Delete every block not reachable from a pin; return (blocks, bytes) removed."""
         with self._lock(exclusive=True):
-            self._drop_stale_tmp(0)
+            self._sweep_tmp(0)
             keep: set[str] = set()
             for root in self.pinned():
                 stack = [root]
