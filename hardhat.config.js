@@ -25,5 +25,5 @@ module.exports = {
     artifacts: path.join(process.env.HARDHAT_OUT || '.data/hardhat', 'artifacts'),
     cache: path.join(process.env.HARDHAT_OUT || '.data/hardhat', 'cache'),
   },
-  networks: { hardhat: { chainId: 31337 } },
+  networks: { hardhat: { chainId: 31337, hardfork: compiler.settings.evmVersion } },
 };

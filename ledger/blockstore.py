@@ -1,8 +1,9 @@
 """The embedded IPFS store: content-addressed blocks on disk under ``settings.blocks_dir``.
 
 Layout: ``blocks/<2 chars>/<cid>`` (base32 CIDv1, sharded on the CID's last-but-one two
-characters like Kubo's flatfs), ``pins/<cid>`` (recursive pins), ``tmp/`` (writes in
-flight) and ``.lock``. CIDs are those of ``ipfs add --cid-version=1`` (see ``hashing``).
+characters like Kubo's flatfs), ``pins/<cid>`` (recursive pins) and ``pins/<uuid>.list``
+(the pins of a ``put_many``, a CID per line), ``tmp/`` (writes in flight) and ``.lock``.
+CIDs are those of ``ipfs add --cid-version=1`` (see ``hashing``).
 
 Integrity rules:
 - a block is written to ``tmp/``, flushed to disk and only then renamed to its name, so a
@@ -45,6 +46,7 @@ from ledger.unixfs import DAG_PB, RAW, Cid, decode_file_node
 CidLike = Cid | str | bytes
 STALE_TMP_SECONDS = 3600.0
 B32_CHARS = "abcdefghijklmnopqrstuvwxyz234567"
+LIST = ".list"  # a pins/ file naming many pinned CIDs, one per line
 BATCH = 32  # blocks (8 MiB of leaves) per sync
 _FLUSHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blockstore-sync")
 _WRITERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="blockstore-write")
@@ -141,7 +143,8 @@ class BlockStore:
             os.close(fd)
 
     class _Writer:
-        """Block sink of one write: blocks go to tmp/ on I/O threads; a batch is synced once.
+        """Block sink of one write: blocks go to tmp/ on I/O threads (deferred: in the caller's
+        thread); a batch is synced once.
 
         Batches (at most ``BATCH`` blocks) are flushed in order by one background thread
         (sync, then rename), so hashing goes on while the disk works. A file node always
@@ -151,8 +154,9 @@ class BlockStore:
 
         def __init__(self, store: BlockStore, deferred: bool = False) -> None:
             self.store = store
-            self.deferred = deferred  # no syncs, no renames: see BlockStore.sync
+            self.deferred = deferred  # no syncs, renames or threads: see BlockStore.sync
             self.staged: list[tuple[Future[Path], Path]] = []
+            self.written: list[tuple[Path, Path]] = []  # deferred: (tmp, final)
             self.batch: set[Path] = set()
             self.flushes: deque[Future[None]] = deque()
 
@@ -163,6 +167,9 @@ class BlockStore:
             if not self.deferred and (cid.codec == DAG_PB or len(self.staged) >= BATCH):
                 self.cut()
             self.batch.add(final)
+            if self.deferred:  # nothing to overlap with a sync: no hand-off to a thread
+                self.written.append((self.store._write_tmp(data, cid), final))
+                return
             view = memoryview(data)
             if not isinstance(view.obj, bytes):  # a buffer its owner may change: copy it
                 data = bytes(view)
@@ -180,8 +187,7 @@ class BlockStore:
             """Return once every block handed over so far is renamed into place (deferred:
             written to tmp/ and queued for the store's next ``sync``)."""
             if self.deferred:
-                written = [(fut.result(), final) for fut, final in self.staged]
-                self.staged, self.batch = [], set()
+                written, self.written, self.batch = self.written, [], set()
                 with self.store._unnamed_lock:
                     self.store._unnamed.extend(written)
                 return
@@ -206,6 +212,8 @@ class BlockStore:
             for fut, _ in self.staged:
                 if fut.exception() is None:
                     fut.result().unlink(missing_ok=True)
+            for tmp, _ in self.written:
+                tmp.unlink(missing_ok=True)
 
     def _flush(self, staged: list[tuple[Future[Path], Path]]) -> None:
         tmps = [(fut.result(), final) for fut, final in staged]
@@ -258,7 +266,7 @@ class BlockStore:
         self, sources: Iterable[BinaryIO | Iterable[bytes]], *, pin: bool = True
     ) -> list[Fingerprint]:
         """Store many documents with the syncs of one: one writer (a sync per ``BATCH``
-        blocks, not per document), then every pin marker, then one last sync."""
+        blocks, not per document), then one pin list, then one last sync."""
         with self._lock(exclusive=False):
             writer = self._Writer(self)
             fps: list[Fingerprint] = []
@@ -270,8 +278,7 @@ class BlockStore:
                 raise
             writer.wait()
             if pin:
-                for fp in fps:
-                    self._pin_file(Cid.parse(fp.cid), sync=False)
+                self._pin_list([fp.cid for fp in fps])
             self._syncfs()
         return fps
 
@@ -344,6 +351,15 @@ class BlockStore:
         if sync:
             self._syncfs()
 
+    def _pin_list(self, cids: list[str]) -> None:
+        """Pin many CIDs with one file (``pins/<uuid>.list``, a CID per line): on this disk a
+        file creation costs ~0.3 ms, as much as storing a 100 KB block. Durable after the
+        next sync; a list a crash tore before it only loses pins nobody was told of."""
+        if cids:
+            self._write_tmp("".join(c + "\n" for c in cids).encode()).rename(
+                self.pins / f"{uuid.uuid4().hex}{LIST}"
+            )
+
     def pin(self, cid: CidLike) -> None:
         c = as_cid(cid)
         if not self.has(c):
@@ -352,10 +368,32 @@ class BlockStore:
 
     def unpin(self, cid: CidLike) -> None:
         """Drop the pin (blocks stay until ``gc``); unpinning an unpinned CID is a no-op."""
-        (self.pins / str(as_cid(cid).to_v1())).unlink(missing_ok=True)
+        name = str(as_cid(cid).to_v1())
+        (self.pins / name).unlink(missing_ok=True)
+        for path, listed in self._pin_lists():
+            if name in listed:
+                rest = [c for c in listed if c != name]
+                self._pin_list(rest)  # the list without it replaces the old one
+                self._syncfs()
+                path.unlink()
 
     def pinned(self) -> list[Cid]:
-        return [Cid.parse(p.name) for p in self.pins.iterdir()]
+        names = {p.name for p in self.pins.iterdir() if not p.name.endswith(LIST)}
+        for _, listed in self._pin_lists():
+            names.update(listed)
+        pinned = []
+        for name in sorted(names):
+            try:
+                pinned.append(Cid.parse(name))
+            except InvalidInput:  # the torn tail of a list a crash cut short
+                continue
+        return pinned
+
+    def _pin_lists(self) -> list[tuple[Path, list[str]]]:
+        return [
+            (p, [line for line in p.read_text().splitlines() if line])
+            for p in self.pins.glob(f"*{LIST}")
+        ]
 
     def gc(self) -> tuple[int, int]:
         """Delete every block not reachable from a pin; return (blocks, bytes) removed."""

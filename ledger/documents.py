@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from io import BytesIO
 from typing import Any, BinaryIO
 
@@ -623,15 +623,11 @@ class Documents:
         )
 
     def _view(self, job: Job, registered_at: int, origin: Origin) -> DocumentView:
-        pending = self._pending_view(job)
-        return DocumentView(
-            **{
-                **asdict(pending),
-                "issuer": pending.issuer,
-                "status": "registered",
-                "registered_at": registered_at,
-                "origin": origin,
-            }
+        return replace(
+            self._pending_view(job),
+            status="registered",
+            registered_at=registered_at,
+            origin=origin,
         )
 
     def resume_pending(self) -> int:

@@ -13,6 +13,7 @@ Members appear in the order their leaves were given to the tree; proofs are reco
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -21,6 +22,9 @@ from ledger.merkle import BatchMember, MerkleTree
 from ledger.unixfs import Cid
 
 VERSION = 1
+RECENT = 8  # manifests kept parsed, with their trees: the service writes one, its indexer reads it
+_RECENT: dict[bytes, Manifest] = {}
+_RECENT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -58,10 +62,23 @@ class Manifest:
             "root": "0x" + self.tree().root.hex(),
             "members": [e.__dict__ for e in self.entries],
         }
-        return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+        data = json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+        _remember(data, self)
+        return data
 
     @classmethod
     def from_json(cls, data: bytes) -> Manifest:
+        """Parse and check a manifest (one this process wrote or read lately: from memory)."""
+        with _RECENT_LOCK:
+            known = _RECENT.get(bytes(data))
+        if known is not None:
+            return known
+        manifest = cls._parse(data)
+        _remember(data, manifest)
+        return manifest
+
+    @classmethod
+    def _parse(cls, data: bytes) -> Manifest:
         try:
             body = json.loads(data)
             if body.get("version") != VERSION:
@@ -73,3 +90,10 @@ class Manifest:
         if "0x" + manifest.tree().root.hex() != body.get("root"):
             raise InvalidInput("batch manifest's root does not match its members")
         return manifest
+
+
+def _remember(data: bytes, manifest: Manifest) -> None:
+    with _RECENT_LOCK:
+        _RECENT[bytes(data)] = manifest
+        while len(_RECENT) > RECENT:
+            del _RECENT[next(iter(_RECENT))]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -108,22 +110,11 @@ def _issuer_of(row: Any) -> Issuer:
 
 
 def issuer(engine: Engine, key: str) -> Issuer:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(
-                keys.c.org_id,
-                keys.c.valid_from,
-                keys.c.valid_until,
-                organisations.c.name,
-                organisations.c.country,
-                organisations.c.kind,
-            )
-            .select_from(keys.join(organisations, keys.c.org_id == organisations.c.org_id))
-            .where(keys.c.address == key)
-        ).first()
-    if row is None:
-        return Issuer(key, None, None, None, None)
-    return Issuer(key, row.org_id, row.name, row.country, row.kind, row.valid_from, row.valid_until)
+    """The organisation behind signing key ``key`` (its fields None if no organisation has it)."""
+    (sql,) = _compiled(engine, _ISSUER)
+    with _cursor(engine) as cur:
+        row = sql.first(cur, key)
+    return Issuer(key, None, None, None, None) if row is None else _issuer_of(row)
 
 
 # One statement per read (built once; SQLAlchemy caches its compiled form): the document,
@@ -138,40 +129,53 @@ _PROOF = (
 _DOCUMENT = (
     select(documents, *_issuer_columns(documents.c.issuer), _PROOF.label("proof"))
     .select_from(_join_issuer(documents, documents.c.issuer))
-    .where(documents.c.fingerprint == bindparam("sha256"))
+    .where(documents.c.fingerprint == bindparam("value"))
+)
+_ISSUER = (
+    select(*_issuer_columns(keys.c.address))
+    .select_from(keys.join(organisations, organisations.c.org_id == keys.c.org_id))
+    .where(keys.c.address == bindparam("value"))
 )
 _ATTESTATIONS = (
     select(attestations, *_issuer_columns(attestations.c.attester))
     .select_from(_join_issuer(attestations, attestations.c.attester))
-    .where(attestations.c.fingerprint == bindparam("sha256"))
+    .where(attestations.c.fingerprint == bindparam("value"))
     .order_by(attestations.c.block_number, attestations.c.log_index)
 )
 
 
 def document(engine: Engine, sha256: str) -> DocumentView | None:
-    with engine.connect() as conn:
-        return _document(conn, sha256)
+    (sql,) = _compiled(engine, _DOCUMENT)
+    with _cursor(engine) as cur:
+        row = sql.first(cur, sha256)
+    return None if row is None else _document_view(row)
 
 
 def document_and_attestations(
     engine: Engine, sha256: str
 ) -> tuple[DocumentView | None, list[AttestationView]]:
-    """The record and its attestations: the hot read of verification.
+    """The record and its attestations: the hot read of verification."""
+    doc_sql, att_sql = _compiled(engine, _DOCUMENT, _ATTESTATIONS)
+    with _cursor(engine) as cur:
+        row = doc_sql.first(cur, sha256)
+        if row is None:
+            return None, []
+        return _document_view(row), [_attestation_view(r) for r in att_sql.all(cur, sha256)]
 
-    The two statements are compiled once per engine and run on the pooled DBAPI connection
-    directly: SQLAlchemy's per-execution work (about 0.2 ms here, ten times SQLite's own
-    point lookup) was the largest part of a verification.
+
+@contextmanager
+def _cursor(engine: Engine) -> Iterator[Any]:
+    """A DBAPI cursor on a pooled connection.
+
+    The hot reads (a registration's duplicate check and issuer, a verification) run
+    statements compiled once per engine on it directly: SQLAlchemy's per-execution work
+    (about 0.2 ms here, ten times SQLite's own point lookup) was most of their cost.
     """
-    doc_sql, att_sql = _compiled(engine)
     conn = engine.raw_connection()
     try:
         cur = conn.cursor()
         try:
-            row = doc_sql.first(cur, sha256)
-            if row is None:
-                return None, []
-            record = _document_view(row)
-            return record, [_attestation_view(r) for r in att_sql.all(cur, sha256)]
+            yield cur
         finally:
             cur.close()
     finally:
@@ -179,29 +183,30 @@ def document_and_attestations(
 
 
 class _Raw:
-    """A statement compiled for one dialect, run on a DBAPI cursor; rows by column name."""
+    """A statement of one bound ``value``, compiled for one dialect, run on a DBAPI cursor;
+    rows by column name."""
 
     def __init__(self, statement: Any, engine: Engine) -> None:
         compiled = statement.compile(dialect=engine.dialect)
         self.sql = compiled.string
         self.compiled = compiled
 
-    def _params(self, sha256: str) -> Any:
-        params = self.compiled.construct_params({"sha256": sha256})
+    def _params(self, value: str) -> Any:
+        params = self.compiled.construct_params({"value": value})
         if self.compiled.positional:
             return tuple(params[name] for name in self.compiled.positiontup)
         return params
 
-    def _rows(self, cur: Any, sha256: str) -> tuple[list[str], list[Any]]:
-        cur.execute(self.sql, self._params(sha256))
+    def _rows(self, cur: Any, value: str) -> tuple[list[str], list[Any]]:
+        cur.execute(self.sql, self._params(value))
         return [d[0] for d in cur.description], cur.fetchall()
 
-    def first(self, cur: Any, sha256: str) -> Any | None:
-        names, rows = self._rows(cur, sha256)
+    def first(self, cur: Any, value: str) -> Any | None:
+        names, rows = self._rows(cur, value)
         return _Row(dict(zip(names, rows[0], strict=True))) if rows else None
 
-    def all(self, cur: Any, sha256: str) -> list[Any]:
-        names, rows = self._rows(cur, sha256)
+    def all(self, cur: Any, value: str) -> list[Any]:
+        names, rows = self._rows(cur, value)
         return [_Row(dict(zip(names, r, strict=True))) for r in rows]
 
 
@@ -211,14 +216,9 @@ class _Row(dict[str, Any]):
     __getattr__ = dict.__getitem__
 
 
-@lru_cache(maxsize=32)
-def _compiled(engine: Engine) -> tuple[_Raw, _Raw]:
-    return _Raw(_DOCUMENT, engine), _Raw(_ATTESTATIONS, engine)
-
-
-def _document(conn: Connection, sha256: str) -> DocumentView | None:
-    row = conn.execute(_DOCUMENT, {"sha256": sha256}).first()
-    return None if row is None else _document_view(row)
+@lru_cache(maxsize=64)
+def _compiled(engine: Engine, *statements: Any) -> tuple[_Raw, ...]:
+    return tuple(_Raw(s, engine) for s in statements)
 
 
 def _document_view(row: Any) -> DocumentView:
@@ -249,7 +249,7 @@ def attestations_of(engine: Engine, sha256: str) -> list[AttestationView]:
 
 
 def _attestations(conn: Connection, sha256: str) -> list[AttestationView]:
-    return [_attestation_view(r) for r in conn.execute(_ATTESTATIONS, {"sha256": sha256}).all()]
+    return [_attestation_view(r) for r in conn.execute(_ATTESTATIONS, {"value": sha256}).all()]
 
 
 def _attestation_view(r: Any) -> AttestationView:

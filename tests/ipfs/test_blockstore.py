@@ -51,6 +51,28 @@ def test_put_get_has_pin_unpin_gc(store: BlockStore) -> None:
     assert store.check() == []
 
 
+def test_put_many_pins_with_one_list_file(store: BlockStore) -> None:
+    docs = [os.urandom(1000 + i) for i in range(5)]
+    fps = store.put_many([io.BytesIO(d) for d in docs])
+    assert [p.name.endswith(".list") for p in store.pins.iterdir()] == [True]
+    assert {str(c) for c in store.pinned()} == {fp.cid for fp in fps}
+    assert store.gc() == (0, 0)
+    store.unpin(fps[0].cid)  # rewrites the list without it
+    assert len(list(store.pins.iterdir())) == 1
+    assert {str(c) for c in store.pinned()} == {fp.cid for fp in fps[1:]}
+    assert store.gc()[0] == 1
+    assert not store.has(fps[0].cid)
+    assert all(b"".join(store.get(fp.cid)) == d for fp, d in zip(fps[1:], docs[1:], strict=True))
+
+
+def test_a_torn_pin_list_keeps_its_whole_lines(store: BlockStore) -> None:
+    fps = store.put_many([io.BytesIO(os.urandom(2000)) for _ in range(2)])
+    (listed,) = store.pins.iterdir()
+    listed.write_text(listed.read_text()[: len(fps[0].cid) + 1 + 20])  # cut in line 2
+    assert [str(c) for c in store.pinned()] == [fps[0].cid]
+    assert store.gc()[0] == 1 and store.has(fps[0].cid)
+
+
 def test_unpinned_put_is_collected(store: BlockStore) -> None:
     fp = store.put(io.BytesIO(os.urandom(CHUNK + 1)), pin=False)
     assert store.has(fp.cid)
