@@ -1,8 +1,10 @@
 """The embedded IPFS store: content-addressed blocks on disk under ``settings.blocks_dir``.
 
 Layout: ``blocks/<2 chars>/<cid>`` (base32 CIDv1, sharded on the CID's last-but-one two
-characters like Kubo's flatfs), ``pins/<cid>`` (recursive pins) and ``pins/<uuid>.list``
-(the pins of a ``put_many``, a CID per line), ``tmp/`` (writes in flight) and ``.lock``.
+characters like Kubo's flatfs), ``pins/*.list`` (recursive pins, a CID per line: a
+``put_many``'s in ``<uuid>.list``, the others appended to ``journal.list``; an empty file
+``pins/<cid>``, which older versions wrote, pins too), ``tmp/`` (writes in flight) and
+``.lock``.
 CIDs are those of ``ipfs add --cid-version=1`` (see ``hashing``).
 
 Integrity rules:
@@ -47,6 +49,7 @@ CidLike = Cid | str | bytes
 STALE_TMP_SECONDS = 3600.0
 B32_CHARS = "abcdefghijklmnopqrstuvwxyz234567"
 LIST = ".list"  # a pins/ file naming many pinned CIDs, one per line
+JOURNAL = "journal" + LIST  # the list single pins are appended to
 BATCH = 32  # blocks (8 MiB of leaves) per sync
 _FLUSHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="blockstore-sync")
 _WRITERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="blockstore-write")
@@ -343,18 +346,21 @@ class BlockStore:
 
     # --- pins and garbage collection -----------------------------------------------------
     def _pin_file(self, cid: Cid, sync: bool = True) -> None:
-        marker = self.pins / str(cid.to_v1())
-        try:  # an empty marker: creating it is atomic, no temporary file needed
-            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
-        except FileExistsError:
-            return
+        """Pin ``cid`` by a line appended to ``pins/journal.list``: appending costs a hundredth
+        of creating a marker file while the disk flushes (see ``_pin_list``). Each line starts
+        with a newline, so a line a crash tore never swallows the next one."""
+        fd = os.open(self.pins / JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            os.write(fd, f"\n{cid.to_v1()}\n".encode())
+        finally:
+            os.close(fd)
         if sync:
             self._syncfs()
 
     def _pin_list(self, cids: list[str]) -> None:
-        """Pin many CIDs with one file (``pins/<uuid>.list``, a CID per line): on this disk a
-        file creation costs ~0.3 ms, as much as storing a 100 KB block. Durable after the
-        next sync; a list a crash tore before it only loses pins nobody was told of."""
+        """Pin many CIDs with one file (``pins/<uuid>.list``, a CID per line): while the disk
+        flushes, creating a file waits for the journal (0.5 to 0.8 ms here, measured). Durable
+        after the next sync; a list a crash tore before it only loses pins nobody was told of."""
         if cids:
             self._write_tmp("".join(c + "\n" for c in cids).encode()).rename(
                 self.pins / f"{uuid.uuid4().hex}{LIST}"
@@ -367,15 +373,17 @@ class BlockStore:
         self._pin_file(c)
 
     def unpin(self, cid: CidLike) -> None:
-        """Drop the pin (blocks stay until ``gc``); unpinning an unpinned CID is a no-op."""
+        """Drop the pin (blocks stay until ``gc``); unpinning an unpinned CID is a no-op.
+        Holds the exclusive lock: no write appends to a list while it is rewritten."""
         name = str(as_cid(cid).to_v1())
-        (self.pins / name).unlink(missing_ok=True)
-        for path, listed in self._pin_lists():
-            if name in listed:
-                rest = [c for c in listed if c != name]
-                self._pin_list(rest)  # the list without it replaces the old one
-                self._syncfs()
-                path.unlink()
+        with self._lock(exclusive=True):
+            (self.pins / name).unlink(missing_ok=True)
+            for path, listed in self._pin_lists():
+                if name in listed:
+                    rest = [c for c in listed if c != name]
+                    self._pin_list(rest)  # the list without it replaces the old one
+                    self._syncfs()
+                    path.unlink()
 
     def pinned(self) -> list[Cid]:
         names = {p.name for p in self.pins.iterdir() if not p.name.endswith(LIST)}
@@ -395,12 +403,24 @@ class BlockStore:
             for p in self.pins.glob(f"*{LIST}")
         ]
 
+    def _compact_pins(self, roots: list[Cid]) -> None:
+        """Fold every pin list and marker into one list (under ``gc``'s exclusive lock)."""
+        old = list(self.pins.iterdir())
+        if len(old) < 2:
+            return
+        self._pin_list([str(c.to_v1()) for c in roots])
+        self._syncfs()
+        for p in old:
+            p.unlink()
+
     def gc(self) -> tuple[int, int]:
         """Delete every block not reachable from a pin; return (blocks, bytes) removed."""
         with self._lock(exclusive=True):
             self._sweep_tmp(0)
+            roots = self.pinned()
+            self._compact_pins(roots)
             keep: set[str] = set()
-            for root in self.pinned():
+            for root in roots:
                 stack = [root]
                 while stack:
                     cur = stack.pop()

@@ -16,9 +16,12 @@ folder and chain. It then measures, against the same chain:
    after the API's single registrations, and the mean is the reference: anvil gets slower
    as blocks accumulate, so this cancels the drift;
 2. single registrations: multipart ``POST /v1/documents`` of 100 KB random files from
-   ``--clients`` concurrent clients (threads; one keep-alive connection each);
+   ``--clients`` concurrent clients (threads; one keep-alive connection each), timed in
+   steady state: after one untimed registration per client and once the service's index
+   has caught up with the chain;
 3. batch registration: ``POST /v1/documents/batch`` of ``--batch-size`` 100 KB files,
-   ``--batches`` times, documents per second end to end (upload, store, one transaction);
+   ``--batches`` times, documents per second end to end (upload, store, one transaction),
+   after one untimed batch and once the index has caught up;
 4. verification by hash: ``wrk`` (Debian package ``wrk``) POSTs ``{"sha256": ...}`` of the
    registered documents to ``/v1/verify`` for ``--duration`` seconds over ``--connections``
    connections; requests/s and the p50/p99 latency wrk reports;
@@ -325,13 +328,15 @@ def multipart(fields: list[tuple[str, str]], files: list[tuple[str, bytes]]) -> 
 
 
 def singles(svc: Service, token: str, count: int, clients: int) -> tuple[float, list[str]]:
-    """Registrations/s of ``count`` single uploads from ``clients`` concurrent clients."""
+    """Registrations/s of ``count`` single uploads from ``clients`` concurrent clients, in
+    steady state: after one untimed registration per client (the first unlocks the signing
+    key's keystore) and once the service's index has caught up with the chain."""
     bodies = [
         multipart(
             [("doc_type", str(DOC_TYPE)), ("consignment_ref", f"SMGS-2026-{i:07d}")],
             [("file", os.urandom(DOC_SIZE))],
         )
-        for i in range(count)
+        for i in range(clients + count)
     ]
     local = threading.local()
     clients_made: list[httpx.Client] = []
@@ -354,8 +359,10 @@ def singles(svc: Service, token: str, count: int, clients: int) -> tuple[float, 
 
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(lambda _: client().get("/health"), range(clients * 4)))  # connections
+        list(pool.map(send, range(clients)))  # warm-up, untimed
+        wait_caught_up(svc)
         started = time.perf_counter()
-        hashes = list(pool.map(send, range(count)))
+        hashes = list(pool.map(send, range(clients, clients + count)))
         elapsed = time.perf_counter() - started
     for c in clients_made:
         c.close()
@@ -366,13 +373,14 @@ def batches(
     svc: Service, token: str, size: int, count: int, in_flight: int
 ) -> tuple[float, list[str], list[float]]:
     """Documents/s of ``count`` batches of ``size`` 100 KB files, ``in_flight`` at a time;
-    the hashes, and each request's seconds."""
+    the hashes, and each request's seconds. Timed in steady state: after one untimed batch
+    and once the service's index has caught up with the chain."""
     bodies = [
         multipart(
             [("doc_type", str(DOC_TYPE)), ("consignment_ref", f"SMGS-BATCH-{b:04d}")],
             [("files", os.urandom(DOC_SIZE)) for _ in range(size)],
         )
-        for b in range(count)
+        for b in range(count + 1)
     ]
     headers = {"Authorization": f"Bearer {token}"}
 
@@ -388,11 +396,23 @@ def batches(
             raise RuntimeError(f"batch {b}: HTTP {r.status_code}: {r.text[:300]}")
         return [d["sha256"] for d in r.json()["documents"]]
 
+    send(count)  # warm-up, untimed
+    seconds.clear()
+    wait_caught_up(svc)
     with ThreadPoolExecutor(in_flight) as pool:
         started = time.perf_counter()
         results = list(pool.map(send, range(count)))
         elapsed = time.perf_counter() - started
     return size * count / elapsed, [h for hs in results for h in hs], seconds
+
+
+def wait_caught_up(svc: Service, timeout: float = 60.0) -> None:
+    """Until the service's index has every block of the chain (``/health`` lag 0)."""
+    deadline = time.monotonic() + timeout
+    while httpx.get(svc.url + "/health", timeout=10).json()["index"]["lag"] != 0:
+        if time.monotonic() > deadline:
+            sys.exit(f"bench_service: the service's index still lags after {timeout} s")
+        time.sleep(0.1)
 
 
 def wait_indexed(svc: Service, sample: list[str], timeout: float = 120.0) -> None:

@@ -65,6 +65,23 @@ def test_put_many_pins_with_one_list_file(store: BlockStore) -> None:
     assert all(b"".join(store.get(fp.cid)) == d for fp, d in zip(fps[1:], docs[1:], strict=True))
 
 
+def test_single_pins_are_appended_to_one_journal(store: BlockStore) -> None:
+    fps = [store.put(io.BytesIO(os.urandom(500 + i))) for i in range(3)]
+    (many,) = store.put_many([io.BytesIO(os.urandom(700))])
+    store.pin(fps[0].cid)  # again: a second line, harmless
+    assert sorted(p.name for p in store.pins.iterdir())[-1] == "journal.list"
+    assert len(list(store.pins.iterdir())) == 2
+    with (store.pins / "journal.list").open("a") as f:
+        f.write("bafkrei")  # a line a crash tore
+    store.pin(fps[1].cid)  # starts on a line of its own
+    assert {str(c) for c in store.pinned()} >= {fp.cid for fp in fps}
+    store.unpin(fps[0].cid)
+    assert fps[0].cid not in {str(c) for c in store.pinned()}
+    assert store.gc()[0] == 1  # and gc folds the lists into one
+    assert len(list(store.pins.iterdir())) == 1
+    assert {str(c) for c in store.pinned()} == {fps[1].cid, fps[2].cid, many.cid}
+
+
 def test_a_torn_pin_list_keeps_its_whole_lines(store: BlockStore) -> None:
     fps = store.put_many([io.BytesIO(os.urandom(2000)) for _ in range(2)])
     (listed,) = store.pins.iterdir()
