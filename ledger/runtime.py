@@ -170,8 +170,12 @@ class Runtime:
         if not self.chain_ok():
             return
         with self._index_lock:
-            self.indexer.sync()
+            self.indexer.sync(progress=self._indexed_up_to)
             self.health.indexed = self.indexer.indexed_block()
+
+    def _indexed_up_to(self, block: int, _target: int) -> None:
+        """After each committed range: rows a reader sees are never ahead of ``indexed``."""
+        self.health.indexed = block
 
     # ------------------------------------------------------------ background work
 

@@ -59,9 +59,10 @@ def check_length(request: Request) -> None:
         )
 
 
-def _answer(record: DocumentOut, created: bool) -> JSONResponse:
+def _answer(body: DocumentOut | BatchOut, created: bool) -> Response:
+    """201 (on chain) or 202 (durable, pending), serialised by pydantic-core in one step."""
     code = status.HTTP_201_CREATED if created else status.HTTP_202_ACCEPTED
-    return JSONResponse(record.model_dump(mode="json"), status_code=code)
+    return Response(body.model_dump_json(), status_code=code, media_type="application/json")
 
 
 @router.post(
@@ -81,7 +82,7 @@ def register(
     doc_type: DocType,
     consignment_ref: ConsignmentRef,
     metadata: Metadata = None,
-) -> JSONResponse:
+) -> Response:
     """Register one document: its bytes are stored, fingerprinted and notarised on chain."""
     check_length(request)
     result = docs.register(actor, Upload(file.file, doc_type, consignment_ref, _metadata(metadata)))
@@ -96,7 +97,7 @@ def register_batch(
     files: Annotated[list[UploadFile], File()],
     doc_type: Annotated[list[int], Form(description="One code per file, or one for all")],
     consignment_ref: ConsignmentRef,
-) -> JSONResponse:
+) -> Response:
     """Register many files at once under one Merkle root; each answer carries its proof."""
     check_length(request)
     if len(doc_type) not in (1, len(files)):
@@ -112,7 +113,7 @@ def register_batch(
         status="anchored" if result.created else "pending",
         documents=[DocumentOut.of(r) for r in result.records],
     )
-    return JSONResponse(body.model_dump(mode="json"), status_code=201 if result.created else 202)
+    return _answer(body, result.created)
 
 
 @router.post("/relay", status_code=201, response_model=DocumentOut)
@@ -127,7 +128,7 @@ def relay(
             description="JSON: issuer, doc_type, consignment_ref, metadata_cid, nonce, deadline, signature"
         ),
     ],
-) -> JSONResponse:
+) -> Response:
     """Relay an exporter's EIP-712 signed registration; the service pays the gas."""
     check_length(request)
     try:
@@ -207,7 +208,7 @@ def supersede(
     doc_type: DocType,
     consignment_ref: ConsignmentRef,
     metadata: Metadata = None,
-) -> JSONResponse:
+) -> Response:
     """Register an amended document that replaces this one."""
     check_length(request)
     result = docs.supersede(

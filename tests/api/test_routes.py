@@ -76,7 +76,7 @@ def test_register_read_content_and_verify(svc: Service) -> None:
         assert c.content == content
 
     v = svc.verdict(rec["sha256"])
-    assert v["verdict"] == "VALID" and v["issuer"]["kind"] == "exporter"
+    assert v["verdict"] == "VALID" and v["issuer"]["kind"] == "exporter", v
     # the same by uploading the file
     v = svc.http.post("/v1/verify/file", files={"file": ("x.pdf", content)}).json()
     assert v["verdict"] == "VALID" and v["sha256"] == rec["sha256"]
