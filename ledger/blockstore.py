@@ -42,7 +42,7 @@ from typing import BinaryIO
 from ledger import car
 from ledger.errors import ContentNotFound, IntegrityError, InvalidInput
 from ledger.groupsync import GroupSync
-from ledger.hashing import Fingerprint, hash_stream
+from ledger.hashing import CHUNK_SIZE, Fingerprint, hash_stream
 from ledger.unixfs import DAG_PB, RAW, Cid, decode_file_node
 
 CidLike = Cid | str | bytes
@@ -146,8 +146,8 @@ class BlockStore:
             os.close(fd)
 
     class _Writer:
-        """Block sink of one write: blocks go to tmp/ on I/O threads (deferred: in the caller's
-        thread); a batch is synced once.
+        """Block sink of one write: full chunks go to tmp/ on I/O threads, smaller blocks (and
+        every block of a deferred write) in the caller's thread; a batch is synced once.
 
         Batches (at most ``BATCH`` blocks) are flushed in order by one background thread
         (sync, then rename), so hashing goes on while the disk works. A file node always
@@ -173,10 +173,15 @@ class BlockStore:
             if self.deferred:  # nothing to overlap with a sync: no hand-off to a thread
                 self.written.append((self.store._write_tmp(data, cid), final))
                 return
-            view = memoryview(data)
-            if not isinstance(view.obj, bytes):  # a buffer its owner may change: copy it
-                data = bytes(view)
-            self.staged.append((_WRITERS.submit(self.store._write_tmp, data, cid), final))
+            written: Future[Path] = Future()
+            if len(data) < CHUNK_SIZE:  # a small document's only block: no hand-off
+                written.set_result(self.store._write_tmp(data, cid))
+            else:
+                view = memoryview(data)
+                if not isinstance(view.obj, bytes):  # a buffer its owner may change: copy it
+                    data = bytes(view)
+                written = _WRITERS.submit(self.store._write_tmp, data, cid)
+            self.staged.append((written, final))
 
         def cut(self) -> None:
             if self.staged:
