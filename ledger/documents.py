@@ -251,14 +251,15 @@ class Documents:
             raise InvalidInput("the file is empty: upload the document's bytes")
         return fingerprint
 
-    def _store_many(self, uploads: list[Upload]) -> list[Fingerprint]:
-        """Store every upload; the embedded store does it with the disk syncs of one."""
+    def _store_many(self, sources: Iterable[BinaryIO | Iterable[bytes]]) -> list[Fingerprint]:
+        """Store every source in turn (each read to its end before the next is asked for);
+        the embedded store does it with the disk syncs of one."""
         limit = self.rt.settings.max_upload_bytes
         put_many = getattr(self.rt.store, "put_many", None)
         if put_many is None:
-            return [self._store(u.source) for u in uploads]
+            return [self._store(source) for source in sources]
         fingerprints: list[Fingerprint] = put_many(
-            [LimitedReader(u.source, limit) for u in uploads]
+            LimitedReader(source, limit) for source in sources
         )
         if any(fp.size == 0 for fp in fingerprints):
             raise InvalidInput("a file of the batch is empty: upload every document's bytes")
@@ -386,33 +387,40 @@ class Documents:
         }
         return self._run_job("relay", fingerprint.sha256, payload)
 
-    def register_batch(self, actor: Actor | None, uploads: list[Upload]) -> BatchRegistration:
-        """Store every file, anchor them all under one Merkle root, answer each with its proof."""
-        actor = authorise(actor, Action.REGISTER)
-        if not uploads:
-            raise InvalidInput("a batch needs at least one file")
-        checked = [
-            (
-                check_doc_type(u.doc_type),
-                check_consignment_ref(u.consignment_ref),
-                check_metadata(u.metadata),
-            )
-            for u in uploads
-        ]
+    def store_batch(
+        self, actor: Actor | None, files: Iterable[BinaryIO | Iterable[bytes]]
+    ) -> list[Fingerprint]:
+        """Store a batch's files, before its fields are known (they may follow the files in
+        a streamed upload); ``anchor_batch`` then checks the fields and anchors them."""
+        authorise(actor, Action.REGISTER)
         self.rt.require_chain()
-        stored = self._store_many(uploads)
-        self._refuse_duplicates([fp.sha256 for fp in stored])
-        entries: list[ManifestEntry] = []
-        for fingerprint, (doc_type, ref, metadata) in zip(stored, checked, strict=True):
-            entries.append(
-                ManifestEntry(
-                    fingerprint.sha256,
-                    doc_type,
-                    fingerprint.cid,
-                    ref,
-                    self._store_metadata(metadata),
-                )
+        return self._store_many(files)
+
+    def anchor_batch(
+        self,
+        actor: Actor | None,
+        stored: list[Fingerprint],
+        doc_types: list[int],
+        consignment_ref: str,
+    ) -> BatchRegistration:
+        """Anchor stored files under one Merkle root; ``doc_types`` has one code for all the
+        files or one per file. Each answer carries its proof."""
+        actor = authorise(actor, Action.REGISTER)
+        if not stored:
+            raise InvalidInput("a batch needs at least one file")
+        if len(doc_types) not in (1, len(stored)):
+            raise InvalidInput(
+                f"give one doc_type for all files or one per file ({len(stored)} files, "
+                f"{len(doc_types)} types)"
             )
+        types = [check_doc_type(t) for t in doc_types]
+        ref = check_consignment_ref(consignment_ref)
+        types = types * len(stored) if len(types) == 1 else types
+        self._refuse_duplicates([fp.sha256 for fp in stored])
+        entries = [
+            ManifestEntry(fp.sha256, doc_type, fp.cid, ref)
+            for fp, doc_type in zip(stored, types, strict=True)
+        ]
         if len({e.fingerprint for e in entries}) != len(entries):
             raise InvalidInput("the same file appears twice in the batch: send each document once")
         manifest = Manifest(tuple(entries))

@@ -185,6 +185,15 @@ class Service:
                     todo += [int(c) for c in task.read_text().split()]
         return found
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far by the service's processes."""
+        total = 0
+        for pid in self.pids():
+            with suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def rss_bytes(self) -> int:
         total = 0
         for pid in self.pids():
@@ -500,7 +509,14 @@ def verify_load(
 # ---------------------------------------------------------------------------- report
 
 
+def cpu_times() -> list[int]:
+    """The machine's CPU time counters (``/proc/stat``: user, nice, system, idle, iowait,
+    irq, softirq, steal)."""
+    return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+
+
 def measure(args: argparse.Namespace, progress: Progress) -> Report:
+    machine = cpu_times()
     with tempfile.TemporaryDirectory(prefix="bench-service-") as tmp:
         folder = Path(tmp)
         with anvil(folder) as chain:
@@ -529,13 +545,17 @@ def measure(args: argparse.Namespace, progress: Progress) -> Report:
             with service(settings, args.profile, progress, args.service_source) as svc:
                 before = baseline(w3, contract, bench_key, args.baseline)
                 progress(f"baseline (before): {before:.1f} registrations/s")
+                cpu = svc.cpu_seconds()
                 api_rate, single_hashes = singles(svc, token, args.singles, args.clients)
+                single_cpu = (svc.cpu_seconds() - cpu) / (args.singles + args.clients)
                 progress(f"API single registrations: {api_rate:.1f}/s")
                 after = baseline(w3, contract, bench_key, args.baseline)
                 progress(f"baseline (after): {after:.1f} registrations/s")
+                cpu = svc.cpu_seconds()
                 batch_rate, batch_hashes, batch_seconds = batches(
                     svc, token, args.batch_size, args.batches, args.batch_in_flight
                 )
+                batch_cpu = (svc.cpu_seconds() - cpu) / (args.batch_size * (args.batches + 1))
                 each = ", ".join(f"{s:.2f}" for s in batch_seconds)
                 progress(f"API batch registration: {batch_rate:.1f} documents/s ({each} s)")
                 hashes = single_hashes + batch_hashes
@@ -547,6 +567,10 @@ def measure(args: argparse.Namespace, progress: Progress) -> Report:
                 progress(f"verification: {wrk}")
             reference = statistics.mean([before, after])
             report.setup["loadavg_1min_at_end"] = round(os.getloadavg()[0], 2)
+            spent = [b - a for a, b in zip(machine, cpu_times(), strict=True)]
+            report.setup["cpu_busy_pct"] = round(100 * (1 - (spent[3] + spent[4]) / sum(spent)), 1)
+            report.setup["cpu_iowait_pct"] = round(100 * spent[4] / sum(spent), 1)
+            report.setup["cpu_steal_pct"] = round(100 * spent[7] / sum(spent), 1)
             report.setup["service_processes_rss_after_mib"] = round(rss_now / MIB, 1)
             report.add(
                 Row(
@@ -565,7 +589,7 @@ def measure(args: argparse.Namespace, progress: Progress) -> Report:
                     round(api_rate, 1),
                     "registrations/s",
                     target=TARGETS["single_vs_baseline"],
-                    note="target: ratio to the baseline",
+                    note=f"target: ratio to the baseline; service CPU {1000 * single_cpu:.1f} ms each",
                 ),
                 compared=ratio,
             )
@@ -577,7 +601,7 @@ def measure(args: argparse.Namespace, progress: Progress) -> Report:
                     round(batch_rate, 1),
                     "documents/s",
                     target=TARGETS["batch_docs_per_s"],
-                    note=f"seconds per batch: {each}",
+                    note=f"seconds per batch: {each}; service CPU {1000 * batch_cpu:.2f} ms/doc",
                 )
             )
             seconds = wrk["duration_us"] / 1e6

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
+from api.batchupload import receive_batch
 from api.deps import ActorDep, DocumentsDep, VerifierDep
 from api.schemas import (
     AttestationOut,
@@ -89,24 +92,45 @@ def register(
     return _answer(DocumentOut.of(result.record), result.created)
 
 
-@router.post("/batch", status_code=201, response_model=BatchOut)
-def register_batch(
-    request: Request,
-    docs: DocumentsDep,
-    actor: ActorDep,
-    files: Annotated[list[UploadFile], File()],
-    doc_type: Annotated[list[int], Form(description="One code per file, or one for all")],
-    consignment_ref: ConsignmentRef,
-) -> Response:
-    """Register many files at once under one Merkle root; each answer carries its proof."""
+BATCH_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files", "doc_type", "consignment_ref"],
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "doc_type": {
+                            "type": "array",
+                            "items": {"type": "integer"},
+                            "description": "One UN/EDIFACT 1001 code per file, or one for all",
+                        },
+                        "consignment_ref": {
+                            "type": "string",
+                            "description": "Shipment reference, e.g. the SMGS consignment note number",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/batch", status_code=201, response_model=BatchOut, openapi_extra=BATCH_FORM)
+async def register_batch(request: Request, docs: DocumentsDep, actor: ActorDep) -> Response:
+    """Register many files at once under one Merkle root; each answer carries its proof.
+
+    The files are stored while the body still uploads (``api.batchupload``)."""
     check_length(request)
-    if len(doc_type) not in (1, len(files)):
-        raise InvalidInput(
-            f"give one doc_type for all files or one per file ({len(files)} files, {len(doc_type)} types)"
-        )
-    types = doc_type * len(files) if len(doc_type) == 1 else doc_type
-    uploads = [Upload(f.file, t, consignment_ref) for f, t in zip(files, types, strict=True)]
-    result = docs.register_batch(actor, uploads)
+    form = await receive_batch(request, partial(docs.store_batch, actor))
+    types = [_int_field("doc_type", v) for v in form.fields.get("doc_type", [])]
+    refs = form.fields.get("consignment_ref", [])
+    if not types or len(refs) != 1:
+        raise InvalidInput("give doc_type (one, or one per file) and one consignment_ref")
+    result = await run_in_threadpool(docs.anchor_batch, actor, form.stored, types, refs[0])
     body = BatchOut(
         root=result.root,
         manifest_cid=result.manifest_cid,
@@ -114,6 +138,13 @@ def register_batch(
         documents=[DocumentOut.of(r) for r in result.records],
     )
     return _answer(body, result.created)
+
+
+def _int_field(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a whole number, not {value[:40]!r}") from None
 
 
 @router.post("/relay", status_code=201, response_model=DocumentOut)

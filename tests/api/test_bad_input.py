@@ -304,3 +304,71 @@ def test_relay_bad_and_expired_signatures(svc: Service, signer: Signer) -> None:
         _problem(r, 422, *words)
     # none of these reached the chain: the document is still unknown
     assert svc.http.get(f"/v1/documents/{hashlib.sha256(content).hexdigest()}").status_code == 404
+
+
+def test_streamed_batch_bad_input_and_field_order(svc: Service) -> None:
+    def batch(files: list[tuple[str, bytes]], **data: object) -> object:
+        return svc.http.post(
+            "/v1/documents/batch",
+            files=[("files", f) for f in files],
+            data=data,
+            headers=svc.auth("exporter"),
+        )
+
+    one = [("a.pdf", doc_bytes())]
+    _problem(
+        batch(one, doc_type="invoice", consignment_ref="SMGS-B"), 422, "doc_type", "whole number"
+    )
+    _problem(batch(one, doc_type="861"), 422, "consignment_ref")
+    r = svc.http.post(  # multipart, but no part named "files"
+        "/v1/documents/batch",
+        files=[("attachment", ("n.txt", b"note"))],
+        data={"doc_type": "861", "consignment_ref": "SMGS-B"},
+        headers=svc.auth("exporter"),
+    )
+    _problem(r, 422, "at least one file")
+    _problem(batch(one, doc_type="999", consignment_ref="SMGS-B"), 422, "unknown document type 999")
+    two = [("a.pdf", doc_bytes()), ("b.pdf", doc_bytes())]
+    _problem(batch(two, doc_type=["861"] * 3, consignment_ref="SMGS-B"), 422, "one per file")
+    over = [("a.pdf", doc_bytes()), ("big.pdf", b"x" * (MAX_UPLOAD + 1))]
+    _problem(batch(over, doc_type="861", consignment_ref="SMGS-B"), 413, "limit")
+    r = svc.http.post("/v1/documents/batch", json={"files": []}, headers=svc.auth("exporter"))
+    _problem(r, 422, "multipart/form-data")
+    r = svc.http.post(
+        "/v1/documents/batch",
+        content=b"--xyz\r\nnot a part\r\n",
+        headers={**svc.auth("exporter"), "Content-Type": "multipart/form-data; boundary=xyz"},
+    )
+    assert r.status_code == 422, r.text
+    # customs may not register: refused before anything is stored
+    _problem(
+        svc.http.post(
+            "/v1/documents/batch",
+            files=[("files", ("c.pdf", doc_bytes()))],
+            data={"doc_type": "861", "consignment_ref": "SMGS-B"},
+            headers=svc.auth("customs"),
+        ),
+        403,
+    )
+    # fields after the files (as the exporter page sends consignment_ref): accepted
+    boundary = "b0undary"
+    content = doc_bytes("fields-last")
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="x.pdf"\r\n\r\n'.encode()
+        + content
+        + f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="doc_type"\r\n\r\n380'
+        f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="consignment_ref"\r\n\r\nSMGS-LAST'
+        f"\r\n--{boundary}--\r\n".encode()
+    )
+    r = svc.http.post(
+        "/v1/documents/batch",
+        content=body,
+        headers={
+            **svc.auth("exporter"),
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    assert r.status_code == 201, r.text
+    (doc,) = r.json()["documents"]
+    assert doc["sha256"] == hashlib.sha256(content).hexdigest() and doc["doc_type"] == 380
+    assert doc["consignment_ref"] == "SMGS-LAST"
