@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from ledger.hashing import Fingerprint
 QUEUE = 64  # chunks (of at most what one socket read gives) between the loop and the worker
 MAX_FIELD = 64 * 1024  # bytes of a non-file field
 FILE_FIELD = "files"
-_BEGIN, _END, _DONE, _ABORT = object(), object(), object(), object()
+_BEGIN, _END, _DONE = object(), object(), object()
 
 Store = Callable[[Iterator[Iterator[bytes]]], list[Fingerprint]]
 
@@ -43,22 +44,30 @@ class BatchForm:
     fields: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _next(q: queue.Queue[Any]) -> Any:
-    item = q.get()
-    if item is _ABORT:
+class _Feed:
+    """The queue between the event loop and the worker, and the loop's "stop" signal (an
+    event, not a queue item: the loop may be cancelled, or the queue full, when it stops)."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUE)
+        self.stopped = threading.Event()
+
+    def _next(self) -> Any:
+        while not self.stopped.is_set():
+            try:
+                return self.queue.get(timeout=0.1)
+            except queue.Empty:
+                continue
         raise _Aborted("the upload stopped before its end")
-    return item
 
+    def _file(self) -> Iterator[bytes]:
+        while (item := self._next()) is not _END:
+            yield item
 
-def _file(q: queue.Queue[Any]) -> Iterator[bytes]:
-    while (item := _next(q)) is not _END:
-        yield item
-
-
-def _files(q: queue.Queue[Any]) -> Iterator[Iterator[bytes]]:
-    """The worker's view: one iterator of chunks per file, each read to its end in turn."""
-    while _next(q) is not _DONE:  # a _BEGIN
-        yield _file(q)
+    def files(self) -> Iterator[Iterator[bytes]]:
+        """The worker's view: one iterator of chunks per file, each read to its end in turn."""
+        while self._next() is not _DONE:  # a _BEGIN
+            yield self._file()
 
 
 class _Parts:
@@ -140,10 +149,10 @@ async def receive_batch(request: Request, store: Store) -> BatchForm:
         raise InvalidInput(
             "send the batch as multipart/form-data with files, doc_type and consignment_ref"
         )
-    q: queue.Queue[Any] = queue.Queue(maxsize=QUEUE)
+    feed = _Feed()
     parts = _Parts()
     parser = MultipartParser(options[b"boundary"], parts.callbacks())  # type: ignore[arg-type]
-    worker = asyncio.ensure_future(run_in_threadpool(store, _files(q)))
+    worker = asyncio.ensure_future(run_in_threadpool(store, feed.files()))
 
     async def hand_over(items: list[Any]) -> None:
         for item in items:
@@ -152,7 +161,7 @@ async def receive_batch(request: Request, store: Store) -> BatchForm:
                     worker.result()
                     raise RuntimeError("the batch's store stopped before the upload's end")
                 try:
-                    q.put_nowait(item)
+                    feed.queue.put_nowait(item)
                     break
                 except queue.Full:
                     await asyncio.sleep(0.001)
@@ -164,10 +173,10 @@ async def receive_batch(request: Request, store: Store) -> BatchForm:
             await hand_over(parts.items)
         parser.finalize()
         await hand_over([*parts.items, _DONE])
-    except BaseException:
-        with suppress(Exception):  # the worker may have ended meanwhile: nothing to stop
-            await hand_over([_ABORT])
-        with suppress(Exception):  # the first error is the one to report
-            await worker
+    except BaseException as exc:
+        feed.stopped.set()  # the worker stops at its next read, and its store cleans up
+        if not isinstance(exc, asyncio.CancelledError):
+            with suppress(Exception):  # the first error is the one to report
+                await worker
         raise
     return BatchForm(await worker, parts.fields)
