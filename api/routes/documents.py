@@ -119,7 +119,13 @@ BATCH_FORM = {
 }
 
 
-@router.post("/batch", status_code=201, response_model=BatchOut, openapi_extra=BATCH_FORM)
+@router.post(
+    "/batch",
+    status_code=201,
+    response_model=BatchOut,
+    responses={202: {"description": "Stored and durable; anchored on chain soon"}},
+    openapi_extra=BATCH_FORM,
+)
 async def register_batch(request: Request, docs: DocumentsDep, actor: ActorDep) -> Response:
     """Register many files at once under one Merkle root; each answer carries its proof.
 
