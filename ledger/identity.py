@@ -89,11 +89,16 @@ def _hash(secret: str) -> str:
 
 
 class ApiKeys:
-    """API keys in the service database."""
+    """API keys in the service database.
 
-    def __init__(self, engine: Engine) -> None:
+    A key that authenticated is remembered for ``ttl`` seconds (one database read per key
+    and interval under load); a revocation made by another process, or straight in the
+    database, takes effect within that time, and this process's own ``revoke`` at once."""
+
+    def __init__(self, engine: Engine, ttl: float = 5.0) -> None:
         self.engine = engine
-        self._cache: dict[str, Actor] = {}
+        self.ttl = ttl
+        self._cache: dict[str, tuple[Actor, float]] = {}
 
     def create(
         self, label: str, role: Role, org_id: int | None, signing_key: str | None
@@ -127,8 +132,8 @@ class ApiKeys:
             )
         _, key_id, secret = parts
         cached = self._cache.get(token)
-        if cached is not None:
-            return cached
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
         with self.engine.connect() as conn:
             row = conn.execute(select(api_keys).where(api_keys.c.key_id == key_id)).first()
         if row is None or row.revoked or not hmac.compare_digest(row.secret_hash, _hash(secret)):
@@ -136,7 +141,7 @@ class ApiKeys:
                 "unknown or revoked API key: ask your organisation's admin for a new one"
             )
         actor = Actor(row.key_id, row.label, Role(row.role), row.org_id, row.signing_key)
-        self._cache[token] = actor
+        self._cache[token] = (actor, time.monotonic() + self.ttl)
         return actor
 
     def list(self) -> list[Actor]:
@@ -151,4 +156,4 @@ class ApiKeys:
             )
         if done.rowcount == 0:
             raise NotFound(f"no API key with id {key_id}")
-        self._cache = {t: a for t, a in self._cache.items() if a.key_id != key_id}
+        self._cache = {t: c for t, c in self._cache.items() if c[0].key_id != key_id}
