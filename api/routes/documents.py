@@ -22,9 +22,10 @@ from api.schemas import (
     RelayRequestIn,
     RevokeRequest,
 )
-from ledger.documents import TooLarge, Upload, check_fingerprint
+from ledger.documents import Documents, TooLarge, Upload, check_fingerprint
 from ledger.errors import InvalidInput
-from ledger.hashing import hash_stream
+from ledger.hashing import Fingerprint, hash_stream
+from ledger.identity import Actor
 from ledger.relay import RegisterRequest
 from ledger.types import RevocationReason, Verdict
 from ledger.unixfs import Cid
@@ -136,7 +137,14 @@ async def register_batch(request: Request, docs: DocumentsDep, actor: ActorDep) 
     refs = form.fields.get("consignment_ref", [])
     if not types or len(refs) != 1:
         raise InvalidInput("give doc_type (one, or one per file) and one consignment_ref")
-    result = await run_in_threadpool(docs.anchor_batch, actor, form.stored, types, refs[0])
+    return await run_in_threadpool(_anchor, docs, actor, form.stored, types, refs[0])
+
+
+def _anchor(
+    docs: Documents, actor: Actor | None, stored: list[Fingerprint], types: list[int], ref: str
+) -> Response:
+    """Anchor the stored files and build the answer (hundreds of records: off the loop)."""
+    result = docs.anchor_batch(actor, stored, types, ref)
     body = BatchOut(
         root=result.root,
         manifest_cid=result.manifest_cid,
