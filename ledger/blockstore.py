@@ -377,6 +377,20 @@ class BlockStore:
             raise ContentNotFound(f"cannot pin {c}: it is not in the embedded store; add it first")
         self._pin_file(c)
 
+    def pin_many(self, cids: list[str]) -> None:
+        """Pin documents stored earlier with ``put_many(pin=False)``, with one list file, on
+        disk when this returns. Under the shared lock, so no ``gc`` runs meanwhile: a root
+        still here means its whole document is (a ``gc`` in between removes the root too)."""
+        with self._lock(exclusive=False):
+            missing = [c for c in cids if not self.has(c)]
+            if missing:
+                raise ContentNotFound(
+                    f"{len(missing)} documents (first {missing[0]}) left the embedded store "
+                    "(a gc ran) before they were pinned: upload them again"
+                )
+            self._pin_list(cids)
+            self._syncfs()
+
     def unpin(self, cid: CidLike) -> None:
         """Drop the pin (blocks stay until ``gc``); unpinning an unpinned CID is a no-op.
         Holds the exclusive lock: no write appends to a list while it is rewritten."""

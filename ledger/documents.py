@@ -253,13 +253,14 @@ class Documents:
 
     def _store_many(self, sources: Iterable[BinaryIO | Iterable[bytes]]) -> list[Fingerprint]:
         """Store every source in turn (each read to its end before the next is asked for);
-        the embedded store does it with the disk syncs of one."""
+        the embedded store does it with the disk syncs of one, unpinned until
+        ``_pin_many``. (An IPFS node pins what it adds.)"""
         limit = self.rt.settings.max_upload_bytes
         put_many = getattr(self.rt.store, "put_many", None)
         if put_many is None:
             return [self._store(source) for source in sources]
         fingerprints: list[Fingerprint] = put_many(
-            LimitedReader(source, limit) for source in sources
+            (LimitedReader(source, limit) for source in sources), pin=False
         )
         if any(fp.size == 0 for fp in fingerprints):
             raise InvalidInput("a file of the batch is empty: upload every document's bytes")
@@ -391,7 +392,8 @@ class Documents:
         self, actor: Actor | None, files: Iterable[BinaryIO | Iterable[bytes]]
     ) -> list[Fingerprint]:
         """Store a batch's files, before its fields are known (they may follow the files in
-        a streamed upload); ``anchor_batch`` then checks the fields and anchors them."""
+        a streamed upload); ``anchor_batch`` then checks the fields, pins the files and
+        anchors them."""
         authorise(actor, Action.REGISTER)
         self.rt.require_chain()
         return self._store_many(files)
@@ -423,6 +425,9 @@ class Documents:
         ]
         if len({e.fingerprint for e in entries}) != len(entries):
             raise InvalidInput("the same file appears twice in the batch: send each document once")
+        pin_many = getattr(self.rt.store, "pin_many", None)
+        if pin_many is not None:  # only now: a refused batch leaves nothing pinned
+            pin_many([fp.cid for fp in stored])
         manifest = Manifest(tuple(entries))
         root = "0x" + manifest.tree().root.hex()
         manifest_cid = self._store(BytesIO(manifest.to_json())).cid

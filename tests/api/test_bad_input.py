@@ -9,6 +9,7 @@ import time
 import pytest
 from eth_account import Account
 
+from ledger.hashing import hash_bytes
 from tests.api.conftest import (
     MAX_UPLOAD,
     Service,
@@ -327,7 +328,10 @@ def test_streamed_batch_bad_input_and_field_order(svc: Service) -> None:
         headers=svc.auth("exporter"),
     )
     _problem(r, 422, "at least one file")
-    _problem(batch(one, doc_type="999", consignment_ref="SMGS-B"), 422, "unknown document type 999")
+    refused = [("r.pdf", doc_bytes("refused batch"))]
+    _problem(batch(refused, doc_type="999", consignment_ref="SMGS-B"), 422, "unknown document type")
+    # stored while it uploaded, but a refused batch pins nothing (gc may take it)
+    assert hash_bytes(refused[0][1]).cid not in {str(c) for c in svc.rt.store.pinned()}
     two = [("a.pdf", doc_bytes()), ("b.pdf", doc_bytes())]
     _problem(batch(two, doc_type=["861"] * 3, consignment_ref="SMGS-B"), 422, "one per file")
     over = [("a.pdf", doc_bytes()), ("big.pdf", b"x" * (MAX_UPLOAD + 1))]

@@ -65,6 +65,17 @@ def test_put_many_pins_with_one_list_file(store: BlockStore) -> None:
     assert all(b"".join(store.get(fp.cid)) == d for fp, d in zip(fps[1:], docs[1:], strict=True))
 
 
+def test_put_many_unpinned_then_pin_many(store: BlockStore) -> None:
+    kept, lost = store.put_many([io.BytesIO(os.urandom(900)) for _ in range(2)], pin=False)
+    assert store.pinned() == []
+    store.pin_many([kept.cid])
+    assert [str(c) for c in store.pinned()] == [kept.cid]
+    assert store.gc()[0] == 1  # the unpinned one
+    with pytest.raises(ContentNotFound, match="gc"):
+        store.pin_many([kept.cid, lost.cid])
+    assert [str(c) for c in store.pinned()] == [kept.cid]
+
+
 def test_single_pins_are_appended_to_one_journal(store: BlockStore) -> None:
     fps = [store.put(io.BytesIO(os.urandom(500 + i))) for i in range(3)]
     (many,) = store.put_many([io.BytesIO(os.urandom(700))])
