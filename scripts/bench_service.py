@@ -50,10 +50,10 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from benchreport import Progress, finish  # noqa: E402
 from eth_account import Account  # noqa: E402
 from eth_account.signers.local import LocalAccount  # noqa: E402
 from eth_typing import HexStr  # noqa: E402
@@ -123,9 +124,6 @@ class Report:
     @property
     def targets_met(self) -> bool:
         return all(r.result != "FAIL" for r in self.rows)
-
-
-Progress = Callable[[str], None]
 
 
 # ---------------------------------------------------------------------------- setup
@@ -728,29 +726,9 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.baseline, args.singles, args.clients, args.batch_size, args.batches) < 1:
         parser.error("counts must be positive")
 
-    started = time.monotonic()
-
-    def progress(message: str) -> None:
-        if not args.quiet:
-            print(f"[{time.monotonic() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
-
+    progress = Progress(args.quiet)
     report = measure(args, progress)
-    progress("done")
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    **asdict(report),
-                    "targets": TARGETS,
-                    "targets_met": report.targets_met,
-                    "seconds": round(time.monotonic() - started, 1),
-                },
-                indent=1,
-            )
-        )
-    else:
-        print(table(report))
-    return 0 if report.targets_met else 1
+    return finish(report, TARGETS, args.json, table, progress)
 
 
 if __name__ == "__main__":

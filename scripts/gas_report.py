@@ -34,10 +34,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -45,6 +44,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchreport import Progress, finish  # noqa: E402
 from eth_abi import encode  # noqa: E402
 from eth_account import Account  # noqa: E402
 from eth_account.signers.local import LocalAccount  # noqa: E402
@@ -748,31 +748,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.samples < 10 or args.batch_size < 2:
         parser.error("--samples must be at least 10 and --batch-size at least 2")
 
-    started = time.monotonic()
-
-    def progress(message: str) -> None:
-        if not args.quiet:
-            print(f"[{time.monotonic() - started:5.1f} s] {message}", file=sys.stderr)
-
+    progress = Progress(args.quiet)
     with chain(args.rpc) as (w3, url):
         progress(f"chain at {url}")
         report = measure(w3, url, args.samples, args.batch_size, progress)
-    progress("done")
-    if args.json:
-        print(
-            json.dumps(
-                {
-                    **asdict(report),
-                    "targets": TARGETS,
-                    "targets_met": report.targets_met,
-                    "seconds": round(time.monotonic() - started, 1),
-                },
-                indent=1,
-            )
-        )
-    else:
-        print(table(report))
-    return 0 if report.targets_met else 1
+    return finish(report, TARGETS, args.json, table, progress)
 
 
 if __name__ == "__main__":
