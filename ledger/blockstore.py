@@ -250,7 +250,7 @@ class BlockStore:
                 raise
             writer.wait()
             if pin:
-                self._pin_file(Cid.parse(fp.cid), sync=False)
+                self._append_pin(Cid.parse(fp.cid), sync=False)
             if sync:
                 self._syncfs()  # the last renames and the pin marker
         return fp
@@ -350,7 +350,7 @@ class BlockStore:
                 stack.extend(reversed(decode_file_node(data)[1]))
 
     # --- pins and garbage collection -----------------------------------------------------
-    def _pin_file(self, cid: Cid, sync: bool = True) -> None:
+    def _append_pin(self, cid: Cid, sync: bool = True) -> None:
         """Pin ``cid`` by a line appended to ``pins/journal.list``: appending costs a hundredth
         of creating a marker file while the disk flushes (see ``_pin_list``). Each line starts
         with a newline, so a line a crash tore never swallows the next one."""
@@ -375,7 +375,7 @@ class BlockStore:
         c = as_cid(cid)
         if not self.has(c):
             raise ContentNotFound(f"cannot pin {c}: it is not in the embedded store; add it first")
-        self._pin_file(c)
+        self._append_pin(c)
 
     def pin_many(self, cids: list[str]) -> None:
         """Pin documents stored earlier with ``put_many(pin=False)``, with one list file, on
@@ -503,7 +503,7 @@ class BlockStore:
             writer.close()
             if pin:
                 for root in roots:
-                    self._pin_file(root)
+                    self._append_pin(root)
         return roots
 
     def _write_nodes(self, root: Cid, nodes: dict[Cid, bytes], writer: _Writer) -> None:
