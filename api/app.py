@@ -10,9 +10,7 @@ from fastapi import FastAPI
 from api import errors, pages
 from api.routes import admin, audit, documents, health, verify
 from ledger.config import Settings, get_settings
-from ledger.documents import Documents
-from ledger.runtime import Runtime
-from ledger.verify import Verifier
+from ledger.flows import Documents, Runtime, Verifier
 
 DESCRIPTION = """
 Notarise cross-border trade documents on an EVM chain. Exporters and issuing bodies

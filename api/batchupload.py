@@ -23,8 +23,8 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from ledger.content import Fingerprint
 from ledger.errors import InvalidInput
-from ledger.hashing import Fingerprint
 
 QUEUE = 64  # chunks (of at most what one socket read gives) between the loop and the worker
 MAX_FIELD = 64 * 1024  # bytes of a non-file field

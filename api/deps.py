@@ -7,10 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ledger.documents import Documents
-from ledger.identity import Actor
-from ledger.runtime import Runtime
-from ledger.verify import Verifier
+from ledger.flows import Actor, Documents, Runtime, Verifier
 
 bearer = HTTPBearer(auto_error=False, description="API key issued by the consortium admin")
 

@@ -9,8 +9,7 @@ from fastapi.responses import JSONResponse
 
 from api.schemas import DocumentOut
 from ledger import errors
-from ledger.documents import DocumentExists, TooLarge
-from ledger.identity import Unauthenticated
+from ledger.flows import DocumentExists, TooLarge, Unauthenticated
 
 STATUS: list[tuple[type[errors.LedgerError], int]] = [
     (TooLarge, 413),

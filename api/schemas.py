@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ledger.records import AttestationView, DocumentView, HistoryEntry, Issuer
+from ledger.index import AttestationView, DocumentView, HistoryEntry, Issuer
 
 
 def _time(ts: int | None) -> datetime | None:

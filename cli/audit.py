@@ -23,13 +23,12 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
-from ledger import queries
+from ledger.chain import open_registry
 from ledger.config import get_settings
-from ledger.consistency import Checker, Report, check_export
+from ledger.content import open_store
 from ledger.db import make_engine
-from ledger.deployment import open_registry
 from ledger.errors import LedgerError
-from ledger.ipfs import open_store
+from ledger.index import Checker, Report, check_export, queries
 
 audit_app = typer.Typer(help="Query the audit index, export it and check it against the chain.")
 err = Console(stderr=True, highlight=False)

@@ -11,11 +11,9 @@ from urllib.parse import urlparse
 import typer
 from rich.console import Console
 
-from ledger.chain import connect
+from ledger.chain import LocalChain, connect, ensure_deployed, stop_pid
 from ledger.config import get_settings
-from ledger.deployment import ensure_deployed
 from ledger.errors import ChainUnavailable, LedgerError
-from ledger.localchain import LocalChain, stop_pid
 
 chain_app = typer.Typer(
     help="Start, stop and check the local chain (anvil by default, or Hardhat)."

@@ -16,8 +16,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from ledger.content import hash_file
 from ledger.errors import LedgerError
-from ledger.hashing import hash_file
 
 PROGRESS_FROM = 64 * 1024 * 1024  # files at least this big get a progress bar
 

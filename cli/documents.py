@@ -40,12 +40,11 @@ from cli.client import (
     global_options,
 )
 from ledger.chain import connect
-from ledger.documents import check_fingerprint
+from ledger.content import Fingerprint, hash_file
 from ledger.errors import ChainUnavailable, InvalidInput, LedgerError
-from ledger.hashing import Fingerprint, hash_file
+from ledger.flows import Verdict, Verification, check_bundle_on_chain, check_fingerprint
 from ledger.types import RevocationReason
 from ledger.types import Verdict as AttestationVerdict
-from ledger.verify import Verdict, Verification, check_bundle_on_chain
 
 PROGRESS_FROM = 8 * 1024 * 1024  # hashing files at least this big shows a progress bar
 EXIT_CODES = {"VALID": 0, "INVALID": 1, "UNVERIFIABLE": 2}

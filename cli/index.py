@@ -12,14 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from web3 import HTTPProvider, Web3
 
 from cli.audit import ShowFormat, checker, print_report
+from ledger.chain import Registry, open_registry, read_record
 from ledger.config import get_settings
-from ledger.consistency import check_index
+from ledger.content import open_store
 from ledger.db import make_engine
-from ledger.deployment import open_registry, read_record
 from ledger.errors import DeploymentError, LedgerError
-from ledger.index import DEFAULT_RANGE, Indexer
-from ledger.ipfs import open_store
-from ledger.registry import Registry
+from ledger.index import DEFAULT_RANGE, Indexer, check_index
 
 index_app = typer.Typer(help="Build, rebuild and check the index of the contract's events.")
 console = Console(stderr=True)

@@ -1,6 +1,6 @@
 """``tradeledger keygen`` and ``sign-request``: an exporter's own key, for gasless registration.
 
-The key lives in an encrypted keystore on the exporter's machine (``ledger.keys``, under
+The key lives in an encrypted keystore on the exporter's machine (``ledger.chain.keys``, under
 ``TRADELEDGER_DATA_DIR/keys``); only its address is ever printed. ``sign-request`` hashes a
 document here and signs the EIP-712 registration request that ``tradeledger relay`` (or
 anyone) hands to ``POST /v1/documents/relay``: the file never has to be trusted to a key
@@ -19,15 +19,20 @@ from eth_account import Account
 
 from cli.client import Client, err, errors_to_exit, fail
 from cli.documents import ConsignmentOption, DocTypeOption, hash_local
-from ledger.chain import connect
+from ledger.chain import (
+    RegisterRequest,
+    Registry,
+    connect,
+    keystore_path,
+    load_key,
+    save_key,
+    sign_request,
+)
+from ledger.cid import Cid
 from ledger.config import get_settings
 from ledger.doctypes import check_doc_type
-from ledger.documents import check_consignment_ref
 from ledger.errors import ChainUnavailable, InvalidInput
-from ledger.keys import keystore_path, load_key, save_key
-from ledger.registry import Registry
-from ledger.relay import RegisterRequest, sign_request
-from ledger.unixfs import Cid
+from ledger.flows import check_consignment_ref
 
 RESERVED = {"deployer"}  # the service's admin key lives under this name in the same folder
 KEY_NAME_HELP = "Keystore name (letters, digits, - and _)."

@@ -9,8 +9,7 @@ import uvicorn
 from rich.console import Console
 
 from ledger.config import get_settings
-from ledger.demo import ensure_demo
-from ledger.runtime import Runtime
+from ledger.flows import Runtime, ensure_demo
 
 console = Console(stderr=True)
 

@@ -2,7 +2,7 @@
 
 Two families of tables live here. The *index* (organisations, keys, documents, batches,
 batch_members, attestations, events, sync_state) is derived from the contract's events by
-``ledger.index`` and can be rebuilt from the chain at any time. The *service* tables
+``ledger.index.indexer`` and can be rebuilt from the chain at any time. The *service* tables
 (api_keys, outbox) hold what only this service knows: credentials and acknowledged work
 that is not on chain yet. Every indexed row keeps the block number, block hash and log
 index it came from, so any row can be re-checked against the chain.

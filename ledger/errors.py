@@ -13,7 +13,7 @@ what to do next. The API maps the categories to HTTP statuses in one handler::
     │   └── StoreUnavailable
     │       └── StoreTimeout
     ├── ContractError          a contract call reverted with a named custom error; it is
-    │                          also an instance of one category above (see ``ledger.chain``)
+    │                          also an instance of one category above (see ``ledger.chain.sender``)
     ├── DeploymentError        no deployment, or one that the chain no longer holds
     └── IntegrityError         bytes that do not match their hash or CID
         └── CidMismatch
@@ -78,7 +78,7 @@ class ContractError(LedgerError):
     """A contract call reverted with one of the contracts' custom errors.
 
     ``name`` is the Solidity error name and ``params`` its decoded arguments. Instances are
-    created by ``ledger.chain`` as a subclass that also derives from the right category
+    created by ``ledger.chain.sender`` as a subclass that also derives from the right category
     (``Conflict``, ``Forbidden``...), so callers may catch either.
     """
 

@@ -9,8 +9,8 @@ import pytest
 from web3 import Web3
 from web3.types import Wei
 
-from ledger.chain import PYEVM, connect
-from ledger.localchain import LocalChain, free_port
+from ledger.chain.localchain import LocalChain, free_port
+from ledger.chain.sender import PYEVM, connect
 from tests.databases import (
     SQLITE,
     Databases,

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from api.pages.i18n import Translator
-from ledger.verify import Verification
+from ledger.flows import Verification
 
-# English reason prefixes from ledger.verify → catalogue keys (first match wins)
+# English reason prefixes from ledger.flows.verify → catalogue keys (first match wins)
 REASONS: list[tuple[str, str]] = [
     ("registered, not revoked", "reason.ok"),
     ("the chain confirms", "reason.ok"),

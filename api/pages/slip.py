@@ -23,7 +23,7 @@ from api.deps import VerifierDep
 from api.pages.i18n import Translator
 from api.pages.render import env, translator
 from api.pages.result import ResultView, view, when
-from ledger.documents import check_fingerprint
+from ledger.flows import check_fingerprint
 
 router = APIRouter(include_in_schema=False)
 

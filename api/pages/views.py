@@ -9,8 +9,8 @@ from api.deps import VerifierDep
 from api.pages.render import page, translator
 from api.pages.result import view
 from ledger.doctypes import DOCUMENT_TYPES
-from ledger.documents import check_fingerprint
 from ledger.errors import InvalidInput
+from ledger.flows import check_fingerprint
 
 router = APIRouter(include_in_schema=False)
 

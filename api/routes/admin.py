@@ -11,11 +11,10 @@ from web3 import Web3
 
 from api.deps import ActorDep, RuntimeDep
 from api.schemas import ApiKeyIn, ApiKeyOut, KeyIn, OrganisationIn
+from ledger.chain import fund_from_dev_account, load_or_create_key
 from ledger.db import keys, organisations
-from ledger.deployment import fund_from_dev_account
 from ledger.errors import InvalidInput
-from ledger.identity import Action, Role, authorise
-from ledger.keys import load_or_create_key
+from ledger.flows import Action, Role, authorise
 from ledger.types import OrgKind
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])

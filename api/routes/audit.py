@@ -12,9 +12,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.deps import ActorDep, RuntimeDep
-from ledger import queries
-from ledger.identity import Action, authorise
-from ledger.runtime import Runtime
+from ledger.flows import Action, Runtime, authorise
+from ledger.index import queries
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 

@@ -22,13 +22,12 @@ from api.schemas import (
     RelayRequestIn,
     RevokeRequest,
 )
-from ledger.documents import Documents, TooLarge, Upload, check_fingerprint
+from ledger.chain import RegisterRequest
+from ledger.cid import Cid
+from ledger.content import Fingerprint, hash_stream
 from ledger.errors import InvalidInput
-from ledger.hashing import Fingerprint, hash_stream
-from ledger.identity import Actor
-from ledger.relay import RegisterRequest
+from ledger.flows import Actor, Documents, TooLarge, Upload, check_fingerprint
 from ledger.types import RevocationReason, Verdict
-from ledger.unixfs import Cid
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import RuntimeDep
-from ledger.ipfs import NodeStore
+from ledger.content import NodeStore
 
 router = APIRouter(tags=["health"])
 

@@ -18,10 +18,9 @@ from api.schemas import (
     VerificationOut,
     VerifyRequest,
 )
-from ledger.documents import check_fingerprint
+from ledger.content import hash_stream
 from ledger.errors import InvalidInput
-from ledger.hashing import hash_stream
-from ledger.verify import Verification, Verifier
+from ledger.flows import Verification, Verifier, check_fingerprint
 
 router = APIRouter(prefix="/v1/verify", tags=["verification"])
 

@@ -25,14 +25,14 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from api.app import create_app
+from ledger.chain.deployment import ensure_deployed
+from ledger.chain.localchain import LocalChain, free_port
+from ledger.chain.relay import RegisterRequest, sign_request
 from ledger.config import Settings
-from ledger.demo import ensure_demo
-from ledger.deployment import ensure_deployed
-from ledger.documents import Documents
-from ledger.hashing import hash_stream
-from ledger.localchain import LocalChain, free_port
-from ledger.relay import RegisterRequest, sign_request
-from ledger.runtime import Runtime
+from ledger.content.hashing import hash_stream
+from ledger.flows.demo import ensure_demo
+from ledger.flows.documents import Documents
+from ledger.flows.runtime import Runtime
 from ledger.types import OrgKind
 
 ROLES = ("exporter", "chamber", "customs", "auditor", "admin")

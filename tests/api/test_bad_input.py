@@ -9,7 +9,7 @@ import time
 import pytest
 from eth_account import Account
 
-from ledger.hashing import hash_bytes
+from ledger.content.hashing import hash_bytes
 from tests.api.conftest import (
     MAX_UPLOAD,
     Service,

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from ledger.chain import connect
-from ledger.merkle import BatchMember
-from ledger.merkle import verify as verify_proof
-from ledger.unixfs import Cid
-from ledger.verify import Verdict, check_bundle_on_chain
+from ledger.chain.merkle import BatchMember
+from ledger.chain.merkle import verify as verify_proof
+from ledger.chain.sender import connect
+from ledger.cid import Cid
+from ledger.flows.verify import Verdict, check_bundle_on_chain
 from tests.api.conftest import Service, doc_bytes
 
 pytestmark = pytest.mark.chain

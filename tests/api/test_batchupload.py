@@ -12,7 +12,7 @@ import pytest
 from starlette.requests import ClientDisconnect, Request
 
 from api.batchupload import receive_batch
-from ledger.hashing import Fingerprint, hash_bytes
+from ledger.content.hashing import Fingerprint, hash_bytes
 
 BOUNDARY = "b0undary"
 

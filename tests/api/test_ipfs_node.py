@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from ledger.ipfs import NodeStore
+from ledger.content.ipfs import NodeStore
 from tests.api.conftest import Service, doc_bytes, wait_until
-from tests.ipfs.conftest import Daemon, free_port
+from tests.content.conftest import Daemon, free_port
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.chain]
 

@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from ledger.chain.merkle import BatchMember
+from ledger.chain.merkle import verify as verify_proof
+from ledger.cid import Cid
+from ledger.content.hashing import hash_stream
 from ledger.db import outbox
-from ledger.hashing import hash_stream
-from ledger.merkle import BatchMember
-from ledger.merkle import verify as verify_proof
-from ledger.unixfs import Cid
 from tests.api.conftest import (
     Service,
     admit_signer,
@@ -308,7 +308,7 @@ def test_crash_between_mining_and_recording(fresh_svc: Callable[..., Service]) -
     }
     svc.stop()  # the service is down: nothing picks the job up yet
     from ledger.db import make_engine
-    from ledger.outbox import Outbox
+    from ledger.flows.outbox import Outbox
 
     engine = make_engine(svc.settings.db_url)
     try:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from ledger.keys import load_key
+from ledger.chain.keys import load_key
 from tests.api.conftest import Service, doc_bytes, wait_until
 
 pytestmark = pytest.mark.chain

@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from ledger.compile import SHIPPED, compile_contracts, find_solc, load_artifact
+from ledger.chain.compile import SHIPPED, compile_contracts, find_solc, load_artifact
 from ledger.config import PROJECT_ROOT
 
 

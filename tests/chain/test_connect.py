@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ledger.chain import connect
+from ledger.chain.localchain import free_port
+from ledger.chain.sender import connect
 from ledger.errors import ChainUnavailable
-from ledger.localchain import free_port
 
 
 def test_unreachable_chain() -> None:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from ledger.chain.deployment import deployer_account, ensure_deployed, open_registry, read_record
+from ledger.chain.localchain import LocalChain, free_port
 from ledger.config import Settings
-from ledger.deployment import deployer_account, ensure_deployed, open_registry, read_record
 from ledger.errors import DeploymentError
-from ledger.localchain import LocalChain, free_port
 from ledger.types import DocStatus, OrgKind
 
 

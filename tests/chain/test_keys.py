@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from ledger.chain.keys import keystore_path, load_key, load_or_create_key
 from ledger.config import Settings
 from ledger.errors import InvalidInput
-from ledger.keys import keystore_path, load_key, load_or_create_key
 
 
 def test_key_is_encrypted_at_rest_and_reloads(tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from ledger.chain import is_connection_error
-from ledger.localchain import free_port
-from ledger.rpc import Rpc, RpcError
+from ledger.chain.localchain import free_port
+from ledger.chain.rpc import Rpc, RpcError
+from ledger.chain.sender import is_connection_error
 
 
 class Node(BaseHTTPRequestHandler):

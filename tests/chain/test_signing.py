@@ -8,7 +8,7 @@ import pytest
 from eth_account import Account
 from eth_utils import to_checksum_address
 
-from ledger.signing import Signer
+from ledger.chain.signing import Signer
 
 ACCOUNT = Account.from_key("0x" + "4c" * 32)
 TO = to_checksum_address("0x15d368332cf5f89f85ead0d816cc0151e671de36")

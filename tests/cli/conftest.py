@@ -22,11 +22,11 @@ from typer.testing import CliRunner, Result
 
 from api.app import create_app
 from cli.main import app
+from ledger.chain.deployment import ensure_deployed
+from ledger.chain.localchain import LocalChain, free_port
 from ledger.config import Settings, get_settings
-from ledger.demo import ensure_demo
-from ledger.deployment import ensure_deployed
-from ledger.localchain import LocalChain, free_port
-from ledger.runtime import Runtime
+from ledger.flows.demo import ensure_demo
+from ledger.flows.runtime import Runtime
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ledger.chain import connect
-from ledger.deployment import deployer_account, read_record
-from ledger.hashing import hash_file
-from ledger.localchain import free_port
-from ledger.registry import Registry
+from ledger.chain.deployment import deployer_account, read_record
+from ledger.chain.localchain import free_port
+from ledger.chain.registry import Registry
+from ledger.chain.sender import connect
+from ledger.content.hashing import hash_file
 from tests.cli.conftest import Cli, Service
 
 TEN_YEARS = 10 * 365 * 24 * 3600

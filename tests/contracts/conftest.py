@@ -12,10 +12,10 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from ledger.chain import Sender
+from ledger.chain.registry import Registry, contract_factory
+from ledger.chain.reverts import ErrorDecoder
+from ledger.chain.sender import Sender
 from ledger.errors import ContractError, LedgerError
-from ledger.registry import Registry, contract_factory
-from ledger.reverts import ErrorDecoder
 from ledger.types import OrgKind
 from tests.conftest import fund
 

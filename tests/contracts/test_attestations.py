@@ -13,8 +13,8 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.types import Nonce, TxParams, Wei
 
+from ledger.chain.merkle import BatchMember, MerkleTree
 from ledger.errors import Conflict, ContractError, Forbidden, InvalidInput, NotFound
-from ledger.merkle import BatchMember, MerkleTree
 from ledger.types import DocStatus, Verdict
 from tests.conftest import advance_time
 from tests.contracts.conftest import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from ledger.chain.merkle import BatchMember, MerkleTree
 from ledger.errors import Conflict, ContractError, Forbidden, InvalidInput, NotFound
-from ledger.merkle import BatchMember, MerkleTree
 from ledger.types import DocStatus
 from tests.contracts.conftest import World, check_error, fingerprint, random_cid, same_address
 

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ledger.chain import Sent
+from ledger.chain.sender import Sent
 from ledger.types import DocStatus, Verdict
 from tests.contracts.conftest import World, fingerprint, random_cid, same_address
 

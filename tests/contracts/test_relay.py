@@ -10,15 +10,15 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
-from ledger.chain import Sent
-from ledger.errors import Conflict, ContractError, Forbidden, InvalidInput
-from ledger.relay import (
+from ledger.chain.relay import (
     REGISTER_REQUEST_TYPES,
     RegisterRequest,
     domain,
     recover_signer,
     sign_request,
 )
+from ledger.chain.sender import Sent
+from ledger.errors import Conflict, ContractError, Forbidden, InvalidInput
 from ledger.types import DocStatus
 from tests.conftest import advance_time
 from tests.contracts.conftest import World, check_error, fingerprint, random_cid, same_address

@@ -11,7 +11,7 @@ from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import reverts
+from ledger.chain import reverts
 from ledger.errors import ContractError, InvalidInput
 from tests.contracts.conftest import World, check_error
 

@@ -15,16 +15,16 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine, select
 from web3 import Web3
 
-from ledger.blockstore import BlockStore
-from ledger.chain import Sender, connect
+from ledger.chain.localchain import LocalChain, free_port
+from ledger.chain.manifest import Manifest, ManifestEntry
+from ledger.chain.registry import Registry, contract_factory
+from ledger.chain.reverts import ErrorDecoder
+from ledger.chain.sender import Sender, connect
+from ledger.cid import Cid
+from ledger.content.blockstore import BlockStore
 from ledger.db import make_engine, sqlite_url, sync_state
-from ledger.index import INDEX_TABLES, Indexer
-from ledger.localchain import LocalChain, free_port
-from ledger.manifest import Manifest, ManifestEntry
-from ledger.registry import Registry, contract_factory
-from ledger.reverts import ErrorDecoder
+from ledger.index.indexer import INDEX_TABLES, Indexer
 from ledger.types import OrgKind
-from ledger.unixfs import Cid
 from tests.conftest import fund
 from tests.databases import Databases
 

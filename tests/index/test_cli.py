@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from ledger.chain.deployment import deployer_account, ensure_deployed, open_registry
+from ledger.chain.localchain import LocalChain
 from ledger.config import get_settings
-from ledger.deployment import deployer_account, ensure_deployed, open_registry
-from ledger.localchain import LocalChain
 from ledger.types import OrgKind
 from tests.index.conftest import RAW
 

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import select
 from web3 import HTTPProvider
 
-from ledger.chain import connect
+from ledger.chain.localchain import free_port
+from ledger.chain.merkle import verify
+from ledger.chain.relay import RegisterRequest, sign_request
+from ledger.chain.sender import connect
+from ledger.cid import Cid
 from ledger.db import attestations, batch_members, batches, documents, events, keys, organisations
-from ledger.localchain import free_port
-from ledger.merkle import verify
-from ledger.relay import RegisterRequest, sign_request
 from ledger.types import RevocationReason, Verdict
-from ledger.unixfs import Cid
 from tests.databases import Databases
 from tests.index.conftest import RAW, World, dump, make_world, mine, revert, snapshot, start_anvil
 
@@ -246,7 +246,7 @@ def test_reorganisation_rolls_back_and_reindexes(
     # the other branch: fewer blocks, other transactions
     other = world.register(ref="OTHER")
     r.supersede(world.sender("exporter"), kept, os.urandom(32), 861, RAW + os.urandom(32), "NEW")
-    with caplog.at_level(logging.WARNING, logger="ledger.index"):
+    with caplog.at_level(logging.WARNING, logger="ledger.index.indexer"):
         indexer.sync()
     assert "reorganisation" in caplog.text and "rebuilding" not in caplog.text
     assert not rows(world, documents, fingerprint=lost.hex())
@@ -292,7 +292,7 @@ def test_reset_chain_is_noticed_and_rebuilt(
         assert again.registry.address == world.registry.address  # same deployer, same nonce
         again.register(ref="NEW")
         indexer = again.indexer()
-        with caplog.at_level(logging.WARNING, logger="ledger.index"):
+        with caplog.at_level(logging.WARNING, logger="ledger.index.indexer"):
             indexer.sync()
         assert "reset" in caplog.text
         docs = rows(again, documents)

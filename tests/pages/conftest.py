@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
+from ledger.chain.deployment import ensure_deployed
+from ledger.chain.localchain import LocalChain, free_port, stop_pid
 from ledger.config import PROJECT_ROOT, Settings
-from ledger.deployment import ensure_deployed
-from ledger.localchain import LocalChain, free_port, stop_pid
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [

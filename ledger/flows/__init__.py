@@ -1,0 +1,50 @@
+"""The flows: what users do, read top to bottom, over every part built once.
+
+``runtime`` builds the long-lived parts from the settings and runs the background threads;
+``identity`` says who calls and what each role may do; ``documents`` holds the document
+flows (``intake`` checks what callers send, ``uploads`` stores it, ``jobs`` submits it
+through the durable ``outbox``, ``views`` shows acknowledged work); ``verify`` answers
+verdicts and evidence bundles; ``demo`` sets up demo organisations.
+
+Imports everything below it (chain, content, index, shared modules); knows nothing of HTTP.
+"""
+
+from ledger.flows.demo import ensure_demo
+from ledger.flows.documents import (
+    BatchRegistration,
+    DocumentDetails,
+    DocumentExists,
+    Documents,
+    Registration,
+)
+from ledger.flows.identity import Action, Actor, ApiKeys, Role, Unauthenticated, authorise
+from ledger.flows.intake import Upload, check_consignment_ref, check_fingerprint
+from ledger.flows.outbox import Outbox
+from ledger.flows.runtime import Runtime
+from ledger.flows.uploads import TooLarge
+from ledger.flows.verify import Verdict, Verification, Verifier, check_bundle_on_chain
+
+__all__ = [
+    "Action",
+    "Actor",
+    "ApiKeys",
+    "BatchRegistration",
+    "DocumentDetails",
+    "DocumentExists",
+    "Documents",
+    "Outbox",
+    "Registration",
+    "Role",
+    "Runtime",
+    "TooLarge",
+    "Unauthenticated",
+    "Upload",
+    "Verdict",
+    "Verification",
+    "Verifier",
+    "authorise",
+    "check_bundle_on_chain",
+    "check_consignment_ref",
+    "check_fingerprint",
+    "ensure_demo",
+]

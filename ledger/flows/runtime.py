@@ -1,0 +1,218 @@
+"""The running ledger: every long-lived part built once from the settings.
+
+``Runtime`` holds the database engine, the chain connection and registry, the content
+store, the outbox, the API keys, and the background threads that keep them honest: a chain
+monitor (is the chain answering, which block is its head), the indexer, and the outbox
+worker that finishes acknowledged work after an outage. The service and the CLI both use
+it; nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import requests
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine
+from web3 import HTTPProvider, Web3
+from web3.providers.rpc.utils import ExceptionRetryConfiguration
+
+from ledger.chain import (
+    Deployment,
+    Registry,
+    Sender,
+    deployer_account,
+    is_connection_error,
+    load_key,
+    read_record,
+)
+from ledger.config import Settings
+from ledger.content import open_store
+from ledger.db import make_engine
+from ledger.errors import ChainUnavailable, DeploymentError, Forbidden
+from ledger.flows.identity import ApiKeys
+from ledger.flows.outbox import Outbox
+from ledger.index import Indexer
+
+log = logging.getLogger("tradeledger")
+
+
+@dataclass
+class ChainHealth:
+    """What the chain monitor last saw."""
+
+    head: int = -1
+    last_ok: float = 0.0  # time.monotonic() of the last answer
+    error: str | None = "not checked yet"
+    indexed: int = -1  # last block the index holds
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    w3: Web3
+    deployment: Deployment
+    registry: Registry
+    store: object
+    outbox: Outbox
+    api_keys: ApiKeys
+    indexer: Indexer
+    health: ChainHealth = field(default_factory=ChainHealth)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _accounts: dict[str, LocalAccount] = field(default_factory=dict)
+    _accounts_lock: threading.Lock = field(default_factory=threading.Lock)
+    _index_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Runtime:
+        """Build every part; the chain may be down (the monitor notices when it returns)."""
+        deployment = read_record(settings.deployment_file)
+        if deployment is None:
+            raise DeploymentError(
+                f"no deployment recorded in {settings.deployment_file}: run scripts/run or scripts/deploy"
+            )
+        engine = make_engine(settings.db_url)
+        relaxed = make_engine(settings.db_url, durable=False)  # the index and outbox updates
+        # web3 retries a timed-out read five times by default: a hung chain would hold every
+        # request for a minute. Retry only refused/reset connections, briefly; the chain
+        # monitor and the outbox worker do the longer-term retrying.
+        retry = ExceptionRetryConfiguration(
+            errors=(requests.ConnectionError,), retries=3, backoff_factor=0.05
+        )
+        w3 = Web3(
+            HTTPProvider(
+                settings.rpc_url,
+                request_kwargs={"timeout": 10},
+                exception_retry_configuration=retry,
+            )
+        )
+        registry = Registry(
+            w3,
+            deployment.address,
+            settings.receipt_poll_interval,
+            settings.receipt_timeout,
+            chain_id=deployment.chain_id,
+        )
+        store = open_store(settings)
+        indexer = Indexer(
+            relaxed, registry, deployment.block_number, settings.index_confirmations, store
+        )
+        return cls(
+            settings,
+            engine,
+            w3,
+            deployment,
+            registry,
+            store,
+            Outbox(engine, relaxed),
+            ApiKeys(engine),
+            indexer,
+        )
+
+    # ------------------------------------------------------------ keys and senders
+
+    def account(self, keystore: str) -> LocalAccount:
+        """The unlocked signing key of keystore ``keystore`` (``deployer`` is the admin's).
+
+        Unlocked once, under a lock: a keystore's scrypt takes most of a second of CPU, and
+        a burst of first requests must not run it once each."""
+        account = self._accounts.get(keystore)
+        if account is not None:
+            return account
+        with self._accounts_lock:
+            if keystore not in self._accounts:
+                account = (
+                    deployer_account(self.settings)
+                    if keystore == "deployer"
+                    else load_key(self.settings, keystore)
+                )
+                if account is None:
+                    raise Forbidden(
+                        f"the service holds no signing key {keystore!r}: ask the admin to issue one"
+                    )
+                self._accounts[keystore] = account
+            return self._accounts[keystore]
+
+    def sender(self, keystore: str) -> Sender:
+        return self.registry.sender(self.account(keystore))
+
+    # ------------------------------------------------------------ health
+
+    def chain_ok(self) -> bool:
+        return time.monotonic() - self.health.last_ok < self.settings.chain_stale_after
+
+    def chain_problem(self) -> str:
+        """Why the chain counts as unreachable, for messages."""
+        silent = time.monotonic() - self.health.last_ok
+        return self.health.error or f"no answer for {silent:.0f} s"
+
+    def require_chain(self) -> None:
+        """Raise ``ChainUnavailable`` (503) unless the chain answered recently."""
+        if not self.chain_ok():
+            raise ChainUnavailable(
+                f"the chain at {self.settings.rpc_url} is not answering ({self.chain_problem()}): "
+                "retry in a few seconds"
+            )
+
+    def check_chain(self) -> None:
+        try:
+            self.health.head = self.w3.eth.block_number
+            self.health.last_ok = time.monotonic()
+            self.health.error = None
+        except Exception as exc:
+            self.health.error = f"{exc.__class__.__name__}: {exc}"[:200]
+            if not is_connection_error(exc):
+                log.warning("chain check failed: %s", exc)
+
+    def sync_index(self) -> None:
+        """Bring the index up to the chain head (one sync at a time)."""
+        if not self.chain_ok():
+            return
+        with self._index_lock:
+            self.indexer.sync(progress=self._indexed_up_to)
+            self.health.indexed = self.indexer.indexed_block()
+
+    def _indexed_up_to(self, block: int, _target: int) -> None:
+        """After each committed range: rows a reader sees are never ahead of ``indexed``."""
+        self.health.indexed = block
+
+    # ------------------------------------------------------------ background work
+
+    def start(self, outbox_worker: Callable[[], object] | None = None) -> None:
+        """Start the monitor, the indexer and (if given) the outbox worker threads."""
+        self.health.indexed = self.indexer.indexed_block()
+        self.check_chain()
+        self._spawn("chain-monitor", self._loop(self.check_chain, 0.5))
+        self._spawn("indexer", self._loop(self.sync_index, self.settings.index_poll_interval))
+        if outbox_worker is not None:
+            self._spawn("outbox", self._loop(outbox_worker, 1.0))
+
+    def _loop(self, step: Callable[[], object], every: float) -> Callable[[], None]:
+        def run() -> None:
+            while not self._stop.is_set():
+                try:
+                    step()
+                except Exception:
+                    log.exception("background step %s failed", step)
+                self._stop.wait(every)
+
+        return run
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def close(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.registry.close()
+        self.engine.dispose()
+        self.outbox.relaxed.dispose()

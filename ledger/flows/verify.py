@@ -1,0 +1,298 @@
+"""Verification: is this the registered document, and is it still good?
+
+``Verifier`` answers from the index, and says ``UNVERIFIABLE`` whenever it cannot be sure:
+the chain has not answered lately, or the index trails the chain head by more than the
+configured lag. An outage is never reported as ``INVALID``. ``evidence_bundle`` packs what
+anyone needs to re-check a document later against any RPC endpoint of the chain, and
+``check_bundle_on_chain`` does that re-check without this service or its database.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from web3 import Web3
+
+from ledger.chain import BatchMember, Registry
+from ledger.chain import verify_merkle_proof as verify_proof
+from ledger.cid import Cid
+from ledger.errors import InvalidInput, LedgerError
+from ledger.flows.intake import check_fingerprint
+from ledger.flows.runtime import Runtime
+from ledger.index import AttestationView, DocumentView, HistoryEntry, records
+from ledger.types import DocStatus, RevocationReason
+
+BUNDLE_VERSION = 1
+
+
+class Verdict(StrEnum):
+    VALID = "VALID"
+    INVALID = "INVALID"
+    UNVERIFIABLE = "UNVERIFIABLE"
+
+
+@dataclass(frozen=True)
+class Verification:
+    verdict: Verdict
+    reasons: list[str]
+    sha256: str
+    record: DocumentView | None = None
+    attestations: list[AttestationView] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
+    indexed_block: int | None = None
+    chain_head: int | None = None
+
+
+class Verifier:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    def _freshness(self) -> tuple[list[str], int | None, int | None]:
+        """Reasons the answer cannot be trusted right now (empty if it can)."""
+        indexed, head = self.rt.health.indexed, self.rt.health.head
+        if not self.rt.chain_ok():
+            return [f"chain unreachable: {self.rt.chain_problem()}"], indexed, None
+        if head - indexed > self.rt.settings.index_max_lag:
+            return [f"index is {head - indexed} blocks behind the chain head"], indexed, head
+        return [], indexed, head
+
+    def fingerprint(self, sha256: str) -> Verification:
+        found = self.lookup(sha256)
+        if found is not None:
+            return found
+        self.rt.sync_index()  # a registration may have been mined a moment ago
+        stale, indexed, head = self._freshness()
+        record, atts = records.document_and_attestations(self.rt.engine, sha256)
+        return self._answer(sha256, record, atts, stale, indexed, head)
+
+    def lookup(self, sha256: str) -> Verification | None:
+        """The answer from the index alone (two point reads, no chain call), or None when the
+        fingerprint is unknown while the index is fresh: then ``fingerprint`` syncs the index
+        first, since a registration may have been mined a moment ago."""
+        stale, indexed, head = self._freshness()
+        record, atts = records.document_and_attestations(self.rt.engine, sha256)
+        if record is None and not stale:
+            return None
+        return self._answer(sha256, record, atts, stale, indexed, head)
+
+    def _answer(
+        self,
+        sha256: str,
+        record: DocumentView | None,
+        atts: list[AttestationView],
+        stale: list[str],
+        indexed: int | None,
+        head: int | None,
+    ) -> Verification:
+        if stale:
+            return Verification(
+                Verdict.UNVERIFIABLE, stale, sha256, record, indexed_block=indexed, chain_head=head
+            )
+        if record is None:
+            return Verification(
+                Verdict.INVALID,
+                [
+                    "unknown: no document with this fingerprint is registered (or the file was altered)"
+                ],
+                sha256,
+                indexed_block=indexed,
+                chain_head=head,
+            )
+        reasons = judge(record)
+        verdict = Verdict.INVALID if reasons else Verdict.VALID
+        return Verification(
+            verdict,
+            reasons or ["registered, not revoked or superseded, by a key valid at the time"],
+            sha256,
+            record,
+            atts,
+            records.history(record, atts),
+            indexed,
+            head,
+        )
+
+    def bundle(self, bundle: dict[str, Any], file_sha256: str | None = None) -> Verification:
+        """Check an evidence bundle (and, if given, the presented file's hash) against the index."""
+        claimed = _bundle_fingerprint(bundle)
+        if file_sha256 is not None and file_sha256 != claimed:
+            return Verification(
+                Verdict.INVALID,
+                ["tampered: the file's SHA-256 differs from the bundle's"],
+                file_sha256,
+            )
+        result = self.fingerprint(claimed)
+        if result.verdict != Verdict.VALID or result.record is None:
+            return result
+        mismatches = bundle_mismatches(bundle, result.record, self.rt.registry)
+        if mismatches:
+            return Verification(
+                Verdict.INVALID,
+                mismatches,
+                claimed,
+                result.record,
+                result.attestations,
+                result.history,
+                result.indexed_block,
+                result.chain_head,
+            )
+        return result
+
+    def evidence_bundle(self, sha256: str) -> dict[str, Any]:
+        result = self.fingerprint(sha256)
+        if result.record is None or result.record.origin is None:
+            raise InvalidInput(f"document {sha256} is not registered on chain: no evidence to give")
+        record, origin = result.record, result.record.origin
+        return {
+            "version": BUNDLE_VERSION,
+            "sha256": record.sha256,
+            "cid": record.cid,
+            "doc_type": record.doc_type,
+            "consignment_ref": record.consignment_ref,
+            "metadata_cid": record.metadata_cid,
+            "chain_id": self.rt.registry.chain_id,
+            "contract": self.rt.registry.address,
+            "tx_hash": origin.tx_hash,
+            "block_number": origin.block_number,
+            "block_hash": origin.block_hash,
+            "log_index": origin.log_index,
+            "batch": {"root": record.batch_root, "proof": record.merkle_proof}
+            if record.batch_root
+            else None,
+            "issuer": asdict(record.issuer),
+            "registered_at": record.registered_at,
+            "status_when_issued": record.status,
+            "attestations": [asdict(a) for a in result.attestations],
+            "generated_at": int(time.time()),
+        }
+
+
+def judge(record: DocumentView) -> list[str]:
+    """Reasons a registered document is not valid (empty when it is)."""
+    reasons = []
+    if record.status == "revoked":
+        name = RevocationReason(record.revoked_reason or 0).name.lower().replace("_", " ")
+        reasons.append(f"revoked: {name} (by {record.revoked_by})")
+    if record.status == "superseded":
+        reasons.append(f"superseded by the amended document {record.superseded_by}")
+    if record.status == "pending":
+        reasons.append("not on chain yet: the registration is still pending")
+    issuer = record.issuer
+    at = record.registered_at or 0
+    if issuer.org_id is None or issuer.kind not in ("exporter", "issuing_body"):
+        reasons.append(
+            f"issuer not authorised: key {issuer.key} is not an exporter's or issuing body's"
+        )
+    elif issuer.key_valid_from is not None and not (
+        issuer.key_valid_from <= at < (issuer.key_valid_until or 0)
+    ):
+        reasons.append(f"issuer not authorised at the time: key {issuer.key} was not valid at {at}")
+    return reasons
+
+
+def _bundle_fingerprint(bundle: dict[str, Any]) -> str:
+    if (
+        not isinstance(bundle, dict)
+        or bundle.get("version") != BUNDLE_VERSION
+        or "sha256" not in bundle
+    ):
+        raise InvalidInput(
+            "not an evidence bundle: expected a JSON object with version 1 and sha256"
+        )
+    return check_fingerprint(str(bundle["sha256"]))
+
+
+def bundle_mismatches(
+    bundle: dict[str, Any], record: DocumentView, registry: Registry
+) -> list[str]:
+    """Where the bundle disagrees with the ledger's record (each a reason for INVALID)."""
+    out = []
+    if (
+        int(bundle.get("chain_id", -1)) != registry.chain_id
+        or str(bundle.get("contract", "")).lower() != registry.address.lower()
+    ):
+        out.append("tampered: the bundle names another chain or contract")
+    for name, value in (
+        ("cid", record.cid),
+        ("doc_type", record.doc_type),
+        ("consignment_ref", record.consignment_ref),
+    ):
+        if bundle.get(name) != value:
+            out.append(f"tampered: the bundle's {name} differs from the registered one")
+    if record.origin and bundle.get("tx_hash") != record.origin.tx_hash:
+        out.append("tampered: the bundle's transaction is not the registration's")
+    elif record.origin and (
+        bundle.get("block_number") != record.origin.block_number
+        or str(bundle.get("block_hash", "")).lower() != str(record.origin.block_hash).lower()
+        or bundle.get("log_index") != record.origin.log_index
+    ):
+        out.append("tampered: the bundle's block or log index is not the registration's")
+    batch = bundle.get("batch") or {}
+    if record.batch_root is not None and (
+        not isinstance(batch, dict)
+        or str(batch.get("root", "")).lower() != record.batch_root.lower()
+        or batch.get("proof") != record.merkle_proof
+    ):
+        out.append("tampered: the bundle's batch root or Merkle proof is not the registration's")
+    return out
+
+
+def check_bundle_on_chain(bundle: dict[str, Any], w3: Web3) -> Verification:
+    """Re-verify an evidence bundle against any RPC endpoint of the chain, with no index."""
+    sha256 = _bundle_fingerprint(bundle)
+    try:
+        registry = Registry(w3, bundle["contract"])
+        reasons = _chain_reasons(bundle, sha256, registry, w3)
+    except LedgerError:
+        raise
+    except Exception as exc:
+        return Verification(
+            Verdict.UNVERIFIABLE, [f"cannot check against the chain: {exc}"], sha256
+        )
+    verdict = Verdict.INVALID if reasons else Verdict.VALID
+    return Verification(verdict, reasons or ["the chain confirms the bundle"], sha256)
+
+
+def _chain_reasons(bundle: dict[str, Any], sha256: str, registry: Registry, w3: Web3) -> list[str]:
+    if w3.eth.chain_id != int(bundle["chain_id"]):
+        return [
+            f"wrong chain: the endpoint's chain id is {w3.eth.chain_id}, the bundle's {bundle['chain_id']}"
+        ]
+    block = w3.eth.get_block(int(bundle["block_number"]))
+    if block["hash"].to_0x_hex() != bundle["block_hash"]:
+        return ["tampered: block hash differs (the bundle is forged or the chain reorganised)"]
+    receipt = w3.eth.get_transaction_receipt(bundle["tx_hash"])
+    logs = [log for log in receipt["logs"] if int(log["logIndex"]) == int(bundle["log_index"])]
+    if not logs or logs[0]["address"].lower() != registry.address.lower():
+        return ["tampered: no log of the contract at the bundle's log index"]
+    cid = bytes(Cid.parse(bundle["cid"]))
+    if bundle.get("batch"):
+        member = BatchMember(
+            bytes.fromhex(sha256), int(bundle["doc_type"]), cid, bundle["consignment_ref"]
+        )
+        proof = [bytes.fromhex(h.removeprefix("0x")) for h in bundle["batch"]["proof"]]
+        root = bytes.fromhex(bundle["batch"]["root"].removeprefix("0x"))
+        if bytes(logs[0]["topics"][1]) != root or not verify_proof(proof, root, member.leaf()):
+            return ["tampered: the Merkle proof does not place the document in the anchored batch"]
+        issuer = str(registry.batch(root).issuer)  # type: ignore[union-attr]
+        at = int(block["timestamp"])
+    else:
+        (event,) = registry.events(receipt, "DocumentRegistered")
+        args = event["args"]
+        if (
+            args["fingerprint"].hex() != sha256
+            or bytes(args["cidPrefix"]) + bytes(args["cidDigest"]) != cid
+        ):
+            return ["tampered: the registration log names another fingerprint or CID"]
+        issuer, at = str(args["issuer"]), int(block["timestamp"])
+    reasons = []
+    current = registry.document(bytes.fromhex(sha256))
+    if current is not None and current.status == DocStatus.REVOKED:
+        reasons.append("revoked since the registration")
+    if current is not None and current.status == DocStatus.SUPERSEDED:
+        reasons.append("superseded since the registration")
+    if not registry.key_valid_at(issuer, at):
+        reasons.append(f"issuer not authorised at the time: key {issuer}")
+    return reasons
