@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from ledger import times
 from ledger.index import AttestationView, DocumentView, HistoryEntry, Issuer
+from ledger.types import MAX_DOC_TYPE, MAX_NONCE, MAX_ORG_ID, MAX_TIME
 
 
 def _time(ts: int | None) -> datetime | None:
@@ -152,11 +154,11 @@ class RevokeRequest(BaseModel):
 
 class RelayRequestIn(BaseModel):
     issuer: str
-    doc_type: int
+    doc_type: int = Field(ge=0, le=MAX_DOC_TYPE)
     consignment_ref: str
     metadata_cid: str | None = None
-    nonce: int
-    deadline: int
+    nonce: int = Field(ge=0, le=MAX_NONCE)
+    deadline: int = Field(ge=0, le=MAX_TIME, description="Unix time the request expires")
     signature: str = Field(description="0x-hex 65-byte EIP-712 signature by the issuer key")
 
 
@@ -169,20 +171,49 @@ class OrganisationIn(BaseModel):
 
 
 class KeyIn(BaseModel):
-    valid_from: int | None = Field(
-        default=None, ge=0, le=2**40 - 1, description="Unix time; default now"
+    valid_from: datetime | None = Field(
+        default=None,
+        description="ISO 8601 time (bare: UTC) or Unix seconds; default a minute ago",
     )
-    valid_until: int | None = Field(
-        default=None, ge=0, le=2**40 - 1, description="Unix time; default in ten years"
+    valid_until: datetime | None = Field(
+        default=None, description="As valid_from; default in ten years"
     )
+
+    @field_validator("valid_from", "valid_until")
+    @classmethod
+    def _on_chain(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not 0 <= times.unix(value) <= MAX_TIME:
+            raise ValueError("must be between 1970 and the year 36812 (a uint40 of seconds)")
+        return value
 
 
 class ApiKeyIn(BaseModel):
     label: str = Field(min_length=1, max_length=200)
     role: str = Field(description="exporter, issuer, customs, auditor or admin")
-    organisation_id: int | None = Field(default=None, ge=1, le=2**32 - 1)
+    organisation_id: int | None = Field(default=None, ge=1, le=MAX_ORG_ID)
     signing_key: str | None = Field(
         default=None, description="Keystore name of the key to sign with"
+    )
+
+
+class Problem(BaseModel):
+    """One thing wrong with a request, as the validation found it."""
+
+    loc: list[str | int] = Field(description="Where: e.g. ['query', 'limit'] or ['body', 'sha256']")
+    msg: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer (4xx, 5xx)."""
+
+    detail: str = Field(description="What went wrong and what to do about it")
+    error: str = Field(description="The error's name, e.g. InvalidInput, NotFound, Unavailable")
+    problems: list[Problem] | None = Field(
+        default=None, description="422 from request validation: each problem found"
+    )
+    record: DocumentOut | None = Field(
+        default=None, description="409 DocumentExists: the existing record"
     )
 
 

@@ -5,29 +5,37 @@ from __future__ import annotations
 import json
 
 import typer
-import uvicorn
 from rich.console import Console
-
-from ledger.config import get_settings
-from ledger.flows import Runtime, ensure_demo
 
 console = Console(stderr=True)
 
 
 def serve(
     demo: bool = typer.Option(
-        False, help="Create demo organisations and API keys first, and print them."
+        False,
+        help="A local demo: create demo organisations and API keys first, and print them; "
+        "the keystore secret may live in the data folder (as TRADELEDGER_DEMO=1).",
     ),
 ) -> None:
     """Serve the API (OpenAPI docs at /docs) until interrupted."""
+    import uvicorn
+
+    from api.app import create_app
+    from cli.client import errors_to_exit
+    from ledger.config import get_settings
+    from ledger.flows import Runtime, ensure_demo
+
     settings = get_settings()
     if demo:
-        rt = Runtime.open(settings)
+        settings = settings.model_copy(update={"demo": True})
+    with errors_to_exit():
+        rt = Runtime.open(settings)  # refuses a missing keystore secret, saying how
         rt.check_chain()
         try:
-            creds = ensure_demo(rt)
+            creds = ensure_demo(rt) if settings.demo else None
         finally:
             rt.close()
+    if creds is not None:
         console.print(
             "[bold]Demo credentials[/bold] (also in "
             f"{settings.data_dir / 'demo-credentials.json'}):"
@@ -36,8 +44,7 @@ def serve(
     url = f"http://{settings.host}:{settings.port}"
     console.print(f"[bold]Trade Document Ledger[/bold] listening on {url} (API docs: {url}/docs)")
     uvicorn.run(
-        "api.app:create_app",
-        factory=True,
+        create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level="warning",
