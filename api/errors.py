@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 import requests
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.schemas import DocumentOut, ErrorOut
 from ledger import errors
@@ -103,7 +105,30 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def http_error(_: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own refusals (no such route or method, a body that cannot be parsed)
+    in the shape of every other error."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:  # a body that is neither JSON nor a well-formed form
+        return JSONResponse(
+            {
+                "detail": f"the request body cannot be parsed ({exc.detail}): send UTF-8 JSON "
+                "with 'content-type: application/json', or the multipart form the operation "
+                "lists",
+                "error": "InvalidInput",
+            },
+            status_code=422,
+        )
+    name = "".join(w.capitalize() for w in HTTPStatus(exc.status_code).phrase.split())
+    return JSONResponse(
+        {"detail": str(exc.detail), "error": name},
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(errors.LedgerError, ledger_error)
     app.add_exception_handler(requests.RequestException, backend_unreachable)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -170,21 +170,29 @@ class OrganisationIn(BaseModel):
     kind: str = Field(description="exporter, issuing_body, customs or auditor")
 
 
+UnixTime = Annotated[int, Field(ge=0, le=MAX_TIME)]
+
+
 class KeyIn(BaseModel):
-    valid_from: datetime | None = Field(
+    valid_from: UnixTime | datetime | None = Field(
         default=None,
-        description="ISO 8601 time (bare: UTC) or Unix seconds; default a minute ago",
+        description="Unix seconds, or an ISO 8601 time (without an offset: UTC); default a "
+        "minute ago",
     )
-    valid_until: datetime | None = Field(
+    valid_until: UnixTime | datetime | None = Field(
         default=None, description="As valid_from; default in ten years"
     )
 
     @field_validator("valid_from", "valid_until")
     @classmethod
-    def _on_chain(cls, value: datetime | None) -> datetime | None:
-        if value is not None and not 0 <= times.unix(value) <= MAX_TIME:
-            raise ValueError("must be between 1970 and the year 36812 (a uint40 of seconds)")
-        return value
+    def _on_chain(cls, value: int | datetime | None) -> int | None:
+        """Unix seconds that fit the contract's uint40."""
+        if value is None:
+            return None
+        seconds = value if isinstance(value, int) else times.unix(value)
+        if not 0 <= seconds <= MAX_TIME:
+            raise ValueError(f"must be between 0 and {MAX_TIME} Unix seconds (1970 to 36812)")
+        return seconds
 
 
 class ApiKeyIn(BaseModel):

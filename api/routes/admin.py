@@ -87,8 +87,8 @@ def add_key(
     keystore, account = create_key(rt.settings, f"org-{org_id}")
     if rt.settings.chain != "rpc":
         fund_from_dev_account(rt.w3, account.address)
-    valid_from = now - 60 if body.valid_from is None else times.unix(body.valid_from)
-    valid_until = now + TEN_YEARS if body.valid_until is None else times.unix(body.valid_until)
+    valid_from = now - 60 if body.valid_from is None else int(body.valid_from)  # type: ignore[arg-type]
+    valid_until = now + TEN_YEARS if body.valid_until is None else int(body.valid_until)  # type: ignore[arg-type]
     sent = rt.registry.add_key(
         rt.sender("deployer"), org_id, account.address, valid_from, valid_until
     )

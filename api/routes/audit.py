@@ -73,7 +73,15 @@ def document_filter(
 DocumentFilterDep = Annotated[queries.DocumentFilter, Depends(document_filter)]
 
 
-@router.get("/documents")
+@router.get(
+    "/documents",
+    responses={
+        200: {
+            "description": "A page of documents (json), or every match (csv, export version 2)",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def documents(
     rt: RuntimeDep,
     actor: ActorDep,
