@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from ledger import times
 from ledger.index import AttestationView, DocumentView, HistoryEntry, Issuer
-from ledger.types import MAX_DOC_TYPE, MAX_NONCE, MAX_ORG_ID, MAX_TIME
+from ledger.types import MAX_ORG_ID, MAX_TIME
 
 
 def _time(ts: int | None) -> datetime | None:
@@ -153,12 +153,16 @@ class RevokeRequest(BaseModel):
 
 
 class RelayRequestIn(BaseModel):
+    """The JSON of the relay's ``signed_request`` form field (not in the schema: a string
+    there); out-of-range integers are refused by the checks of the request, which say
+    which on-chain width they exceed."""
+
     issuer: str
-    doc_type: int = Field(ge=0, le=MAX_DOC_TYPE)
+    doc_type: int
     consignment_ref: str
     metadata_cid: str | None = None
-    nonce: int = Field(ge=0, le=MAX_NONCE)
-    deadline: int = Field(ge=0, le=MAX_TIME, description="Unix time the request expires")
+    nonce: int
+    deadline: int = Field(description="Unix time the request expires")
     signature: str = Field(description="0x-hex 65-byte EIP-712 signature by the issuer key")
 
 
@@ -174,6 +178,11 @@ UnixTime = Annotated[int, Field(ge=0, le=MAX_TIME)]
 
 
 class KeyIn(BaseModel):
+    address: str | None = Field(
+        default=None,
+        max_length=42,
+        description="A key the organisation holds itself (0x…); unset: the service generates one",
+    )
     valid_from: UnixTime | datetime | None = Field(
         default=None,
         description="Unix seconds, or an ISO 8601 time (without an offset: UTC); default a "

@@ -8,7 +8,6 @@ from enum import IntEnum
 # The widths of the contract's integers: the largest value each field can hold.
 MAX_ORG_ID = 2**32 - 1  # uint32 orgId
 MAX_DOC_TYPE = 2**16 - 1  # uint16 docType
-MAX_NONCE = 2**64 - 1  # uint64 nonce
 MAX_TIME = 2**40 - 1  # uint40 times (Unix seconds)
 
 

@@ -79,21 +79,30 @@ def add_key(
     rt: RuntimeDep,
     actor: ActorDep,
 ) -> dict[str, object]:
-    """Generate a signing key for the organisation (kept in an encrypted keystore) and admit it."""
+    """Admit a key for the organisation: the exporter's own (``address``, e.g. from
+    `tradeledger keygen`, for gasless registrations), or else one generated here and kept in
+    an encrypted keystore (``signing_key``, to bind to an API key)."""
     authorise(actor, Action.ADMINISTER)
+    if body.address is not None and not Web3.is_address(body.address):
+        raise InvalidInput(
+            f"{body.address!r} is not a key address: give 0x and 40 hexadecimal digits"
+        )
     rt.require_chain()
     rt.registry.organisation(org_id)  # UnknownOrganisation -> 404
     now = int(time.time())
-    keystore, account = create_key(rt.settings, f"org-{org_id}")
-    if rt.settings.chain != "rpc":
-        fund_from_dev_account(rt.w3, account.address)
+    keystore: str | None = None
+    if body.address is not None:
+        address = Web3.to_checksum_address(body.address)
+    else:
+        keystore, account = create_key(rt.settings, f"org-{org_id}")
+        address = account.address
+        if rt.settings.chain != "rpc":
+            fund_from_dev_account(rt.w3, address)
     valid_from = now - 60 if body.valid_from is None else int(body.valid_from)  # type: ignore[arg-type]
     valid_until = now + TEN_YEARS if body.valid_until is None else int(body.valid_until)  # type: ignore[arg-type]
-    sent = rt.registry.add_key(
-        rt.sender("deployer"), org_id, account.address, valid_from, valid_until
-    )
+    sent = rt.registry.add_key(rt.sender("deployer"), org_id, address, valid_from, valid_until)
     return {
-        "address": account.address,
+        "address": address,
         "signing_key": keystore,
         "valid_from": times.iso(valid_from),
         "valid_until": times.iso(valid_until),

@@ -150,6 +150,8 @@ class Documents:
             raise Conflict(
                 f"document {old.sha256} is {old.status}: only a registered document can be superseded"
             )
+        self.rt.require_chain()
+        self._ensure_recorded(self._sender_of(actor), old)  # a batch member: recorded alone first
         payload = {**self._prepare(actor, upload), "supersedes": old.sha256}
         registration = Registration(*self.jobs.run("supersede", payload["fingerprint"], payload))
         self._catch_up()  # the old document's status changed too

@@ -538,13 +538,14 @@ def doc_row_from_export(item: dict[str, Any]) -> DocRow:
 
 
 def read_export(path: Path) -> Iterator[DocRow]:
-    """The document rows of a CSV or JSON export file (by content: JSON starts with '[')."""
+    """The document rows of a CSV or JSON export file (by content: JSON starts with '{', or
+    '[' in version 1)."""
     with path.open(encoding="utf-8", newline="") as handle:
         first = handle.read(1)
         while first.isspace():
             first = handle.read(1)
         handle.seek(0)
-        if first == "[":
+        if first in ("{", "["):
             try:
                 items = json.load(handle)
             except json.JSONDecodeError as exc:

@@ -57,3 +57,23 @@ def test_keys_admitted_at_once_each_keep_their_private_key(svc: Service) -> None
         account = load_key(svc.settings, a["signing_key"])
         assert account is not None and account.address == a["address"]
         assert svc.rt.registry.key_info(a["address"]).org_id == org
+
+
+def test_an_exporters_own_key_is_admitted_by_address(svc: Service) -> None:
+    """The gasless walk (issue 12.12): `tradeledger keygen` makes a key only the exporter
+    holds; the admin admits its address, with no keystore on the service."""
+    from eth_account import Account
+
+    own = Account.create()
+    org = svc.creds["organisations"]["exporter"]["org_id"]
+    admin = svc.auth("admin")
+    r = svc.http.post(
+        f"/v1/admin/organisations/{org}/keys", json={"address": own.address.lower()}, headers=admin
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["address"] == own.address and r.json()["signing_key"] is None
+    assert svc.rt.registry.key_info(own.address).org_id == org
+    r = svc.http.post(
+        f"/v1/admin/organisations/{org}/keys", json={"address": "0x1234"}, headers=admin
+    )
+    assert r.status_code == 422 and "40 hexadecimal digits" in r.json()["detail"], r.text

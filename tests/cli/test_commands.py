@@ -355,3 +355,29 @@ def test_admin_key_recovers_access_from_the_data_folder(service: Service) -> Non
     assert token.startswith("tdl_")
     r = httpx.get(f"{service.url}/v1/admin/api-keys", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200 and "recovered" in [k["label"] for k in r.json()]
+
+
+def test_serve_refuses_to_start_without_a_secret_outside_the_data_folder(
+    service: Service,
+) -> None:
+    """Issue 12.10: the keystore secret was generated next to the keystores, so a copy of
+    the data folder was a copy of the private keys. Outside demo mode, no secret: no start."""
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app,
+            ["serve"],
+            env={
+                "TRADELEDGER_DATA_DIR": str(service.settings.data_dir),  # holds a demo secret
+                "TRADELEDGER_RPC_URL": service.rpc_url,
+                "TRADELEDGER_PORT": str(free_port()),
+                "TRADELEDGER_KEYSTORE_SECRET": None,
+                "TRADELEDGER_KEYSTORE_SECRET_FILE": None,
+                "TRADELEDGER_DEMO": None,
+            },
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1, result.output
+    assert "TRADELEDGER_KEYSTORE_SECRET" in result.output
+    assert "outside the data folder" in result.output
