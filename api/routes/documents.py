@@ -66,6 +66,13 @@ def check_length(request: Request) -> None:
         )
 
 
+# what a registration can answer besides its 201
+REGISTERS: dict[int | str, dict[str, Any]] = {
+    202: {"model": DocumentOut, "description": "Accepted and durable; on chain soon"},
+    **documented(401, 403, 409, 413, 422, 503),
+}
+
+
 def _answer(body: DocumentOut | BatchOut, created: bool) -> Response:
     """201 (on chain) or 202 (durable, pending), serialised by pydantic-core in one step."""
     code = status.HTTP_201_CREATED if created else status.HTTP_202_ACCEPTED
@@ -76,10 +83,7 @@ def _answer(body: DocumentOut | BatchOut, created: bool) -> Response:
     "",
     status_code=201,
     response_model=DocumentOut,
-    responses={
-        202: {"model": DocumentOut, "description": "Accepted and durable; on chain soon"},
-        **documented(401, 403, 409, 413, 422, 503),
-    },
+    responses=REGISTERS,
 )
 def register(
     request: Request,
@@ -174,10 +178,7 @@ def _int_field(name: str, value: str, high: int = MAX_DOC_TYPE) -> int:
     "/relay",
     status_code=201,
     response_model=DocumentOut,
-    responses={
-        202: {"model": DocumentOut, "description": "Accepted and durable; on chain soon"},
-        **documented(401, 403, 409, 413, 422, 503),
-    },
+    responses=REGISTERS,
 )
 def relay(
     request: Request,
@@ -281,10 +282,7 @@ def revoke(sha256: str, body: RevokeRequest, docs: DocumentsDep, actor: ActorDep
     "/{sha256}/supersede",
     status_code=201,
     response_model=DocumentOut,
-    responses={
-        202: {"model": DocumentOut, "description": "Accepted and durable; on chain soon"},
-        **documented(401, 403, 404, 409, 413, 422, 503),
-    },
+    responses={**REGISTERS, **documented(404)},
 )
 def supersede(
     sha256: str,
