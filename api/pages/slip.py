@@ -83,13 +83,18 @@ def _slip(request: Request, sha256: str, verifier: VerifierDep, t: Translator) -
 @router.get("/v/{sha256}/slip.svg")
 def slip_svg(request: Request, sha256: str, verifier: VerifierDep) -> Response:
     """The slip as SVG (prints sharply; any language)."""
-    slip = _slip(request, sha256, verifier, translator(request))
+    svg = render_svg(_slip(request, sha256, verifier, translator(request)))
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
+
+
+def render_svg(slip: Slip) -> str:
+    """The slip as SVG text (the viewer shapes the text, with the fonts the SVG names)."""
     qr = segno.make(slip.url, error="m")
     size, rtl = 400, slip.t.dir == "rtl"
     x = 40 if rtl else 1200 - 40 - size
     placed = f'<svg x="{x}" y="100" width="{size}" height="{size}" '
     qr_svg = Markup(qr.svg_inline(border=0, omitsize=True).replace("<svg ", placed, 1))
-    svg = env.get_template("slip.svg").render(
+    return env.get_template("slip.svg").render(
         slip=slip,
         qr_svg=qr_svg,
         qr_centre=x + size // 2,
@@ -98,7 +103,6 @@ def slip_svg(request: Request, sha256: str, verifier: VerifierDep) -> Response:
         left=40 + size + 40 if rtl else 40,
         right=1160 if rtl else x - 40,
     )
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
 
 
 def url_lines(url: str, per_line: int = 46) -> list[str]:

@@ -79,7 +79,9 @@ def concepts(english_text: str) -> list[str]:
     return [c for c, pattern in english().items() if pattern.search(text)]
 
 
-def violations(lang: str, messages: dict[str, str], english_messages: dict[str, str]) -> list[Violation]:
+def violations(
+    lang: str, messages: dict[str, str], english_messages: dict[str, str]
+) -> list[Violation]:
     """Where ``messages`` (a catalogue of ``lang``) stray from the term base."""
     found: list[Violation] = []
     table = terms(lang)
