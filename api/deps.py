@@ -8,7 +8,6 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.pages.i18n import DEFAULT, from_accept_language, known
 from ledger.documents import Documents
 from ledger.identity import Actor
 from ledger.runtime import Runtime
@@ -52,6 +51,9 @@ def answer_language(
     ] = None,
 ) -> str:
     """``?lang=``, else the best ``Accept-Language`` match, else English."""
+    # imported here: the pages package imports this module for its own routes
+    from api.pages.i18n import DEFAULT, from_accept_language, known
+
     if lang and known(lang):
         return known(lang) or DEFAULT
     return from_accept_language(request.headers.get("accept-language", "")) or DEFAULT
