@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from api.pages.i18n import DEFAULT, doc_type_name
 from ledger import times
 from ledger.index import AttestationView, DocumentView, HistoryEntry, Issuer
 from ledger.types import MAX_ORG_ID, MAX_TIME
@@ -33,8 +34,11 @@ class IssuerOut(BaseModel):
 class DocumentOut(BaseModel):
     sha256: str = Field(description="SHA-256 of the file's exact bytes (hex)")
     cid: str = Field(description="IPFS CIDv1 (base32)")
-    doc_type: int = Field(description="UN/EDIFACT 1001 document name code")
-    doc_type_name: str
+    doc_type: int = Field(description="UN/EDIFACT 1001 document name code (the stable field)")
+    doc_type_name: str = Field(
+        description="The document type's name in the answer's language (?lang= or "
+        "Accept-Language; English by default)"
+    )
     consignment_ref: str
     metadata_cid: str | None
     issuer: IssuerOut
@@ -52,12 +56,12 @@ class DocumentOut(BaseModel):
     revoked_reason: int | None = None
 
     @classmethod
-    def of(cls, d: DocumentView) -> DocumentOut:
+    def of(cls, d: DocumentView, lang: str = DEFAULT) -> DocumentOut:
         return cls(
             sha256=d.sha256,
             cid=d.cid,
             doc_type=d.doc_type,
-            doc_type_name=d.doc_type_name,
+            doc_type_name=doc_type_name(d.doc_type, lang),
             consignment_ref=d.consignment_ref,
             metadata_cid=d.metadata_cid,
             issuer=IssuerOut.of(d.issuer),
