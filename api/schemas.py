@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from api.pages.i18n import DEFAULT, doc_type_name
 from ledger import times
+from ledger.errors import InvalidInput
 from ledger.index import AttestationView, DocumentView, HistoryEntry, Issuer
 from ledger.types import MAX_ORG_ID, MAX_TIME
 
@@ -187,22 +188,25 @@ class KeyIn(BaseModel):
         max_length=42,
         description="A key the organisation holds itself (0x…); unset: the service generates one",
     )
-    valid_from: UnixTime | datetime | None = Field(
+    valid_from: UnixTime | str | None = Field(
         default=None,
         description="Unix seconds, or an ISO 8601 time (without an offset: UTC); default a "
         "minute ago",
     )
-    valid_until: UnixTime | datetime | None = Field(
+    valid_until: UnixTime | str | None = Field(
         default=None, description="As valid_from; default in ten years"
     )
 
     @field_validator("valid_from", "valid_until")
     @classmethod
-    def _on_chain(cls, value: int | datetime | None) -> int | None:
+    def _on_chain(cls, value: int | str | None) -> int | None:
         """Unix seconds that fit the contract's uint40."""
         if value is None:
             return None
-        seconds = value if isinstance(value, int) else times.unix(value)
+        try:
+            seconds = value if isinstance(value, int) else times.parse(value)
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
         if not 0 <= seconds <= MAX_TIME:
             raise ValueError(f"must be between 0 and {MAX_TIME} Unix seconds (1970 to 36812)")
         return seconds

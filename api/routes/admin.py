@@ -98,8 +98,8 @@ def add_key(
         address = account.address
         if rt.settings.chain != "rpc":
             fund_from_dev_account(rt.w3, address)
-    valid_from = now - 60 if body.valid_from is None else int(body.valid_from)  # type: ignore[arg-type]
-    valid_until = now + TEN_YEARS if body.valid_until is None else int(body.valid_until)  # type: ignore[arg-type]
+    valid_from = now - 60 if body.valid_from is None else int(body.valid_from)
+    valid_until = now + TEN_YEARS if body.valid_until is None else int(body.valid_until)
     sent = rt.registry.add_key(rt.sender("deployer"), org_id, address, valid_from, valid_until)
     return {
         "address": address,
