@@ -95,6 +95,7 @@ def add_key(
         address = Web3.to_checksum_address(body.address)
     else:
         keystore, account = create_key(rt.settings, f"org-{org_id}")
+        rt.keep(keystore, account)
         address = account.address
         if rt.settings.chain != "rpc":
             fund_from_dev_account(rt.w3, address)

@@ -142,6 +142,11 @@ class Runtime:
                 self._accounts[keystore] = account
             return self._accounts[keystore]
 
+    def keep(self, keystore: str, account: LocalAccount) -> None:
+        """Remember a key just created into ``keystore``: no need to unlock it again."""
+        with self._accounts_lock:
+            self._accounts.setdefault(keystore, account)
+
     def sender(self, keystore: str) -> Sender:
         return self.registry.sender(self.account(keystore))
 
@@ -226,7 +231,10 @@ class Runtime:
     # ------------------------------------------------------------ background work
 
     def start(self, outbox_worker: Callable[[], object] | None = None) -> None:
-        """Start the monitor, the indexer and (if given) the outbox worker threads."""
+        """Start the monitor, the indexer and (if given) the outbox worker threads, and
+        unlock the signing keys the API keys use, in the background (scrypt at its default
+        cost takes about a second per keystore: no request should wait for it)."""
+        self._spawn("unlock-keys", self._unlock_keys)
         self.health.indexed = self.indexer.indexed_block()
         self.check_chain()
         self._spawn("chain-monitor", self._loop(self.check_chain, 0.5))
@@ -245,6 +253,16 @@ class Runtime:
                 self._stop.wait(every)
 
         return run
+
+    def _unlock_keys(self) -> None:
+        names = {"deployer"} | {a.signing_key for a in self.api_keys.list() if a.signing_key}
+        for name in sorted(names):
+            if self._stop.is_set():
+                return
+            try:
+                self.account(name)
+            except Exception as exc:  # a request that needs it will say why
+                log.warning("keystore %s not unlocked: %s", name, exc)
 
     def _index_loop(self) -> None:
         """Sync the index every poll interval, or at once when a request waits for it."""
