@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import binascii
 import secrets
+import string
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -27,6 +28,7 @@ from ledger.errors import InvalidInput
 
 KEY_SIZE = 32
 FRAGMENT_PREFIX = "k="
+_BASE64URL = set(string.ascii_letters + string.digits + "-_")
 
 
 class Kind(IntEnum):
@@ -72,7 +74,7 @@ class PayloadKey:
     def from_text(cls, text: str) -> PayloadKey:
         """A read key from its base64url text, a ``k=...`` fragment or a ``#k=...`` one."""
         t = text.strip().removeprefix("#").removeprefix(FRAGMENT_PREFIX)
-        if not t or len(t) != 43 or not all(c.isalnum() or c in "-_" for c in t):
+        if len(t) != 43 or not set(t) <= _BASE64URL:
             raise InvalidInput(
                 "a read key is 43 base64url characters (A-Z a-z 0-9 - _), as in the link's "
                 "'#k=...' part: copy the whole link again"

@@ -140,22 +140,26 @@ class Sealer:
     def _seal(self) -> Iterator[bytes]:
         aad = self.header.to_bytes()
         out: list[bytes] = [aad]
-        pending = b""  # plaintext not yet sealed: never more than one piece and a chunk
+        pending = bytearray()  # plaintext not sealed yet: at most a piece and a chunk
         index = 0
         for piece in _pieces(self._source):
             self._sha.update(piece)
             self._size += len(piece)
-            data = memoryview(pending + piece if pending else piece)
+            pending += piece
+            if len(pending) <= CHUNK:
+                continue
             pos = 0
-            while len(data) - pos > CHUNK:  # a full chunk with more after it: not the last
-                out.append(self._aead.encrypt(_nonce(index, False), data[pos : pos + CHUNK], aad))
-                pos += CHUNK
-                index += 1
-            pending = bytes(data[pos:])
-            if out:
-                yield b"".join(out)
-                out = []
-        out.append(self._aead.encrypt(_nonce(index, True), pending, aad))
+            with memoryview(pending) as view:
+                while len(view) - pos > CHUNK:  # a full chunk with more after it: not the last
+                    out.append(
+                        self._aead.encrypt(_nonce(index, False), view[pos : pos + CHUNK], aad)
+                    )
+                    pos += CHUNK
+                    index += 1
+            del pending[:pos]
+            yield b"".join(out)
+            out = []
+        out.append(self._aead.encrypt(_nonce(index, True), bytes(pending), aad))
         self._done = True
         yield b"".join(out)
 
@@ -200,10 +204,11 @@ def open_stream(
             pos = HEADER_SIZE
         assert aead is not None
         out = []
-        while len(buf) - pos > SEALED_CHUNK:  # more follows: this chunk is not the last
-            out.append(_open_chunk(aead, index, False, buf, pos, SEALED_CHUNK, aad))
-            pos += SEALED_CHUNK
-            index += 1
+        with memoryview(buf) as view:
+            while len(view) - pos > SEALED_CHUNK:  # more follows: this chunk is not the last
+                out.append(_open_chunk(aead, index, False, view[pos : pos + SEALED_CHUNK], aad))
+                pos += SEALED_CHUNK
+                index += 1
         if out:
             plain = b"".join(out)
             if sha is not None:
@@ -219,7 +224,8 @@ def open_stream(
             f"the sealed object ends before its final chunk (after chunk {index}): it was "
             "truncated; fetch it again"
         )
-    last = _open_chunk(aead, index, True, buf, pos, rest, aad)
+    with memoryview(buf) as view:
+        last = _open_chunk(aead, index, True, view[pos:], aad)
     if not last and index > 0:
         raise SealBroken("the sealed object ends with an empty chunk after data: it was altered")
     if sha is not None:
@@ -237,11 +243,9 @@ def _payload_key(key: DocumentKey | PayloadKey, header: Header) -> PayloadKey:
     return key if isinstance(key, PayloadKey) else key.payload_key(header.kind, header.salt)
 
 
-def _open_chunk(
-    aead: AESGCM, index: int, last: bool, buf: bytearray, pos: int, n: int, aad: bytes
-) -> bytes:
+def _open_chunk(aead: AESGCM, index: int, last: bool, sealed: memoryview, aad: bytes) -> bytes:
     try:
-        return aead.decrypt(_nonce(index, last), bytes(buf[pos : pos + n]), aad)
+        return aead.decrypt(_nonce(index, last), sealed, aad)
     except InvalidTag:
         where = "its first chunk" if index == 0 else f"chunk {index}"
         raise SealBroken(

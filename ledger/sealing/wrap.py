@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from pyhpke import AEADId, CipherSuite, KDFId, KEMId, KEMKeyPair, PyHPKEError
 
 from ledger.errors import InvalidInput, SealBroken
@@ -83,6 +84,13 @@ def _public(public_key: bytes) -> Any:
     return SUITE.kem.deserialize_public_key(public_key)
 
 
+def _public_of(private_key: bytes) -> bytes:
+    try:
+        return X25519PrivateKey.from_private_bytes(private_key).public_key().public_bytes_raw()
+    except ValueError:
+        raise InvalidInput("an X25519 private key is 32 bytes") from None
+
+
 def _fingerprint(sha256: str | bytes) -> bytes:
     raw = bytes.fromhex(sha256) if isinstance(sha256, str) else sha256
     if len(raw) != 32:
@@ -119,7 +127,13 @@ def wrap_key(key: DocumentKey, recipient: bytes, sha256: str | bytes) -> Wrap:
 
 
 def unwrap_key(wrap: Wrap, private_key: bytes, sha256: str | bytes) -> DocumentKey:
-    """The document key of document ``sha256`` from a wrap made for ``private_key``'s owner."""
+    """The document key of document ``sha256`` from a wrap made for ``private_key``'s owner
+    (the wrap must name that key's public key: the label cannot be swapped either)."""
+    if _public_of(private_key) != wrap.recipient:
+        raise SealBroken(
+            "this wrapped key names another recipient's encryption key: use that "
+            "organisation's key, or ask the issuer to add yours"
+        )
     secret = hpke_open(private_key, wrap.enc, wrap.sealed_key, INFO + _fingerprint(sha256))
     return DocumentKey(secret)
 
