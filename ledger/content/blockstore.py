@@ -88,7 +88,8 @@ class BlockStore:
 
     @contextmanager
     def _lock(self, exclusive: bool) -> Iterator[None]:
-        with (self.root / ".lock").open("a") as f:
+        fd = os.open(self.root / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+        with os.fdopen(fd, "a") as f:
             fcntl.flock(f, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             try:
                 yield
