@@ -28,6 +28,7 @@ import hashlib
 import os
 import secrets
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -46,10 +47,12 @@ CHUNK = 64 * 1024
 TAG = 16
 SEALED_CHUNK = CHUNK + TAG
 PIECE = 64 * CHUNK  # 4 MiB read and yielded at a time
+PARALLEL_MIN = 1024 * 1024  # below this, hashing in this thread is cheaper than a hand-off
 MAX_CHUNKS = 2**88  # the 11-byte counter
 
 Source = BinaryIO | Iterable[bytes]
 _KINDS = {k.value for k in Kind}
+_HASHERS = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="seal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,25 +143,39 @@ class Sealer:
     def _seal(self) -> Iterator[bytes]:
         aad = self.header.to_bytes()
         out: list[bytes] = [aad]
-        pending = bytearray()  # plaintext not sealed yet: at most a piece and a chunk
+        pending = bytearray()  # the last chunk seen: sealed once more follows (or as the last)
         index = 0
+        hashed: Future[None] | None = None
         for piece in _pieces(self._source):
-            self._sha.update(piece)
+            # The plaintext's SHA-256 runs on a pool thread while this one encrypts and the
+            # caller stores (one piece at a time, in order, so memory stays bounded).
+            if hashed is not None:
+                hashed.result()
+                hashed = None
+            if len(piece) >= PARALLEL_MIN:
+                hashed = _HASHERS.submit(self._sha.update, piece)
+            else:
+                self._sha.update(piece)
             self._size += len(piece)
-            pending += piece
-            if len(pending) <= CHUNK:
-                continue
+            view = memoryview(piece)
             pos = 0
-            with memoryview(pending) as view:
-                while len(view) - pos > CHUNK:  # a full chunk with more after it: not the last
-                    out.append(
-                        self._aead.encrypt(_nonce(index, False), view[pos : pos + CHUNK], aad)
-                    )
-                    pos += CHUNK
-                    index += 1
-            del pending[:pos]
-            yield b"".join(out)
-            out = []
+            if pending:
+                pos = min(CHUNK - len(pending), len(view))
+                pending += view[:pos]
+                if pos == len(view):  # nothing after it yet: it may be the last chunk
+                    continue
+                out.append(self._aead.encrypt(_nonce(index, False), pending, aad))
+                index += 1
+            while len(view) - pos > CHUNK:  # a full chunk with more after it: not the last
+                out.append(self._aead.encrypt(_nonce(index, False), view[pos : pos + CHUNK], aad))
+                pos += CHUNK
+                index += 1
+            pending = bytearray(view[pos:])
+            if out:
+                yield b"".join(out)
+                out = []
+        if hashed is not None:
+            hashed.result()
         out.append(self._aead.encrypt(_nonce(index, True), bytes(pending), aad))
         self._done = True
         yield b"".join(out)
