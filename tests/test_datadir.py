@@ -89,6 +89,17 @@ def test_secure_tightens_an_old_folder_and_leaves_links_alone(
     assert mode(data / "tool.sh") == 0o700
     assert mode(outside) == 0o644  # a link's target is not the data folder's
     assert secure(data) == 0  # nothing left to do
+    assert mode(data / ".private") == 0o600  # the stamp: the tree was walked
+
+
+def test_secure_walks_again_when_the_folder_is_opened(tmp_path: Path, loose_umask: None) -> None:
+    data = tmp_path / "data"
+    secure(data)
+    (data / "later.csv").write_text("x")  # 644, but inside a 700 folder: out of reach
+    assert secure(data) == 0  # one stat, no walk
+    data.chmod(0o755)  # someone opened the folder: the next start walks again
+    assert secure(data) == 2
+    assert loose_entries(data) == []
 
 
 def test_secure_creates_a_missing_folder(tmp_path: Path, loose_umask: None) -> None:
