@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import typer
 from rich.console import Console
@@ -23,9 +24,11 @@ def serve(
     from api.app import create_app
     from cli.client import errors_to_exit
     from ledger.config import get_settings
+    from ledger.datadir import PRIVATE_UMASK
     from ledger.flows import Runtime, ensure_demo
 
     settings = get_settings()
+    os.umask(PRIVATE_UMASK)  # whatever the service creates (SQLite's journals...) is private
     if demo:
         settings = settings.model_copy(update={"demo": True})
     with errors_to_exit():

@@ -17,7 +17,10 @@ what to do next. The API maps the categories to HTTP statuses in one handler::
     ├── DeploymentError        no deployment, or one that the chain no longer holds
     ├── Misconfigured          a setting is missing or unsafe (e.g. no keystore secret)
     └── IntegrityError         bytes that do not match their hash or CID
-        └── CidMismatch
+        ├── CidMismatch
+        └── SealBroken         sealed bytes that do not open: wrong key, or altered,
+                               truncated or reordered ciphertext, or a key wrap for
+                               another document or recipient
 """
 
 from __future__ import annotations
@@ -73,6 +76,10 @@ class IntegrityError(LedgerError):
 
 class CidMismatch(IntegrityError):
     """An IPFS node computed a different CID than ours for the same bytes."""
+
+
+class SealBroken(IntegrityError):
+    """Sealed bytes do not open with the key given; nothing of them may be used."""
 
 
 class ContentNotFound(NotFound):

@@ -28,7 +28,6 @@ SURFACE = {
     "keys": [
         "create_key",
         "keystore_path",
-        "keystore_secret",
         "load_key",
         "load_or_create_key",
         "save_key",
@@ -65,7 +64,6 @@ if TYPE_CHECKING:
     from ledger.chain.keys import (
         create_key,
         keystore_path,
-        keystore_secret,
         load_key,
         load_or_create_key,
         save_key,
