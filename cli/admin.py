@@ -25,7 +25,8 @@ def admin_key(
             _, token = ApiKeys(engine).create(label, Role.ADMIN, None, "deployer")
         finally:
             engine.dispose()
-    Console(stderr=True).print(f"admin API key issued in {settings.db_url} (shown once):")
+    where = engine.url.render_as_string(hide_password=True)
+    Console(stderr=True).print(f"admin API key issued in {where} (shown once):")
     print(token)
 
 
