@@ -218,7 +218,11 @@ def verify_checkpoint(
 def _named(unknown: Sequence[bytes]) -> str:
     if not unknown:
         return ""
-    return "; also signed by " + ", ".join(to_checksum_address(a) for a in unknown) + ", which it does not list"
+    return (
+        "; also signed by "
+        + ", ".join(to_checksum_address(a) for a in unknown)
+        + ", which it does not list"
+    )
 
 
 def _date(timestamp: int) -> str:

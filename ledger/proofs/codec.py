@@ -11,11 +11,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import rlp
-from eth_utils import keccak
+from Crypto.Hash import keccak as _keccak
 
 from ledger.errors import ProofInvalid
 
 RlpItem = bytes | list[Any]
+
+
+def keccak(data: bytes = b"", *, text: str | None = None) -> bytes:
+    """Keccak-256 of ``data`` (or of ``text`` as UTF-8)."""
+    if text is not None:
+        data = text.encode()
+    return _keccak.new(digest_bits=256, data=data).digest()
 
 
 def hex_of(value: bytes) -> str:
@@ -67,9 +74,7 @@ def read_list(obj: Mapping[str, Any], key: str, part: str) -> list[Any]:
 
 def read_nodes(obj: Mapping[str, Any], key: str, part: str) -> tuple[bytes, ...]:
     """A list of RLP-encoded trie nodes, as hex strings."""
-    return tuple(
-        parse_hex(v, f"{key}[{i}]", part) for i, v in enumerate(read_list(obj, key, part))
-    )
+    return tuple(parse_hex(v, f"{key}[{i}]", part) for i, v in enumerate(read_list(obj, key, part)))
 
 
 def decode_rlp(raw: bytes, part: str, what: str) -> RlpItem:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import rlp
@@ -175,7 +176,7 @@ def verify_chain(headers: Sequence[Header], trusted_last: bytes, source: str) ->
     if not headers:
         raise ProofInvalid("header chain", "malformed", "the chain of headers is empty")
     expect_hash(headers[-1], trusted_last, source)
-    for parent, child in zip(headers, headers[1:], strict=False):
+    for parent, child in pairwise(headers):
         if child.parent_hash != parent.hash or child.number != parent.number + 1:
             raise ProofInvalid(
                 "header chain",

@@ -28,7 +28,7 @@ EMPTY_ROOT = keccak(rlp.encode(b""))
 
 
 def nibbles(key: bytes) -> list[int]:
-    out = []
+    out: list[int] = []
     for byte in key:
         out += (byte >> 4, byte & 0x0F)
     return out
@@ -36,7 +36,7 @@ def nibbles(key: bytes) -> list[int]:
 
 def _hex_prefix(encoded: bytes, part: str) -> tuple[list[int], bool]:
     """(path nibbles, is a leaf) of a compact-encoded (hex-prefix) path."""
-    if not encoded or encoded[0] >> 4 > 3 or (encoded[0] >> 4) in (0, 2) and encoded[0] & 0x0F:
+    if not encoded or encoded[0] >> 4 > 3 or ((encoded[0] >> 4) in (0, 2) and encoded[0] & 0x0F):
         raise ProofInvalid(part, "malformed", "a trie node has a bad path prefix")
     flag = encoded[0] >> 4
     path = nibbles(encoded)[1 if flag & 1 else 2 :]
@@ -68,9 +68,7 @@ def walk(
                 )
             if keccak(nodes[used]) != reference:
                 where = "the root" if used == 0 else f"node {used - 1}"
-                raise fail(
-                    "node_mismatch", f"node {used} does not hash to what {where} references"
-                )
+                raise fail("node_mismatch", f"node {used} does not hash to what {where} references")
             node = decode_rlp(nodes[used], part, f"node {used}")
             used += 1
         if not isinstance(node, list):

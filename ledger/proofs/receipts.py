@@ -233,7 +233,7 @@ def decode_event(abi: Mapping[str, Any], log: Log) -> dict[str, Any]:
         kind = item["type"]
         hashed = kind in ("string", "bytes") or kind.endswith("]") or kind.startswith("tuple")
         args[item["name"]] = topic if hashed else abi_decode([kind], topic)[0]
-    names = get_abi_input_names(plain)  # type: ignore[arg-type]
+    names = [n or f"arg{i}" for i, n in enumerate(get_abi_input_names(plain))]  # type: ignore[arg-type]
     try:
         values = abi_decode(get_abi_input_types(plain), log.data)  # type: ignore[arg-type]
     except Exception as exc:  # eth-abi raises several unrelated types for bad data

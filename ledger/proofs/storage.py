@@ -9,7 +9,7 @@ the caller names are read, and each must have its own proof: a proof of another 
 another account or against another block's state is named, never read as the wanted one.
 
 Where a value lives is Solidity's storage layout: ``mapping_slot`` (``keccak256(key .
-slot)``, nested by chaining), ``array_slot`` and ``unpack`` for packed struct fields.
+slot)``, nested by chaining) and ``unpack`` for the fields packed in one slot.
 """
 
 from __future__ import annotations
@@ -101,11 +101,6 @@ def mapping_slot(slot: int, *keys: bytes | int | str) -> int:
     for key in keys:
         slot = int.from_bytes(keccak(word(key) + slot.to_bytes(32, "big")), "big")
     return slot
-
-
-def array_slot(slot: int, index: int, words_per_item: int = 1) -> int:
-    """The first slot of item ``index`` of a dynamic array declared at ``slot``."""
-    return int.from_bytes(keccak(slot.to_bytes(32, "big")), "big") + index * words_per_item
 
 
 def unpack(value: int, offset: int, size: int) -> int:

@@ -205,7 +205,12 @@ def header_cases(world: World) -> list[Case]:
             "receiptsRoot": block["receiptsRoot"],
         }
         cases.append(
-            _case(f"header {number}", "header", {"header": header, "trustedHash": block["hash"]}, {"ok": facts})
+            _case(
+                f"header {number}",
+                "header",
+                {"header": header, "trustedHash": block["hash"]},
+                {"ok": facts},
+            )
         )
     block = world.call("eth_getBlockByNumber", hex(world.big_block), False)
     header = fetch_header(world.rpc, world.big_block).to_json()
@@ -214,28 +219,53 @@ def header_cases(world: World) -> list[Case]:
     for index in range(count):
         tampered = reclaimed(header, changed_field(header["rlp"], index))
         cases.append(
-            _case(f"header field {index} changed", "header", {**base, "header": tampered},
-                  invalid("header", "hash_mismatch"))  # fmt: skip
+            _case(
+                f"header field {index} changed",
+                "header",
+                {**base, "header": tampered},
+                invalid("header", "hash_mismatch"),
+            )
         )
     fields = rlp.decode(bytes.fromhex(header["rlp"][2:]))
     shorter = reclaimed(header, h(rlp.encode(fields[:-1])))
     cases += [
-        _case("header with its last field left out", "header", {**base, "header": shorter},
-              invalid("header", "hash_mismatch")),
-        _case("header claiming another number", "header",
-              {**base, "header": {**header, "number": header["number"] + 1}},
-              invalid("header", "claim_mismatch")),
-        _case("header claiming another hash", "header",
-              {**base, "header": {**header, "hash": block["parentHash"]}},
-              invalid("header", "hash_mismatch")),
-        _case("header cut short", "header", {**base, "header": {**header, "rlp": header["rlp"][:-8]}},
-              invalid("header", "malformed")),
-        _case("header of 14 fields", "header",
-              {**base, "header": {**header, "rlp": h(rlp.encode(fields[:14]))}},
-              invalid("header", "malformed")),
-        _case("header that is not hex", "header", {**base, "header": {**header, "rlp": "0xzz"}},
-              invalid("header", "malformed")),
-    ]  # fmt: skip
+        _case(
+            "header with its last field left out",
+            "header",
+            {**base, "header": shorter},
+            invalid("header", "hash_mismatch"),
+        ),
+        _case(
+            "header claiming another number",
+            "header",
+            {**base, "header": {**header, "number": header["number"] + 1}},
+            invalid("header", "claim_mismatch"),
+        ),
+        _case(
+            "header claiming another hash",
+            "header",
+            {**base, "header": {**header, "hash": block["parentHash"]}},
+            invalid("header", "hash_mismatch"),
+        ),
+        _case(
+            "header cut short",
+            "header",
+            {**base, "header": {**header, "rlp": header["rlp"][:-8]}},
+            invalid("header", "malformed"),
+        ),
+        _case(
+            "header of 14 fields",
+            "header",
+            {**base, "header": {**header, "rlp": h(rlp.encode(fields[:14]))}},
+            invalid("header", "malformed"),
+        ),
+        _case(
+            "header that is not hex",
+            "header",
+            {**base, "header": {**header, "rlp": "0xzz"}},
+            invalid("header", "malformed"),
+        ),
+    ]
     return cases
 
 
@@ -257,56 +287,151 @@ def anchor_cases(world: World) -> list[Case]:
             statement = statement.sign(bytes(key.key))
         return {**one, "checkpoint": statement.to_json()}
 
-    def facts(number: int, checkpoint_block: int, names: list[str], unknown: list[str] = [], at: int = now) -> dict[str, Any]:  # noqa: B006
-        age = at - int(world.call("eth_getBlockByNumber", hex(checkpoint_block), False)["timestamp"], 16)
-        return {"ok": {"number": number, "checkpointBlock": checkpoint_block, "age": age,
-                       "signers": sorted(names), "unknownSigners": sorted(unknown)}}  # fmt: skip
+    def facts(
+        number: int,
+        checkpoint_block: int,
+        names: list[str],
+        unknown: tuple[str, ...] = (),
+        at: int = now,
+    ) -> dict[str, Any]:
+        age = at - int(
+            world.call("eth_getBlockByNumber", hex(checkpoint_block), False)["timestamp"], 16
+        )
+        return {
+            "ok": {
+                "number": number,
+                "checkpointBlock": checkpoint_block,
+                "age": age,
+                "signers": sorted(names),
+                "unknownSigners": sorted(unknown),
+            }
+        }
 
     s0, s1, s2 = world.signers
     outsider = h(bytes.fromhex(world.outsider.address[2:]))
     sig = cp.signatures[0]
-    high_s = sig[:32] + (N - int.from_bytes(sig[32:64], "big")).to_bytes(32, "big") + bytes([55 - sig[64]])
-    with_sig = lambda raw: {**one, "checkpoint": {**one["checkpoint"], "signatures": [h(raw), one["checkpoint"]["signatures"][1]]}}  # noqa: E731
+    high_s = (
+        sig[:32]
+        + (N - int.from_bytes(sig[32:64], "big")).to_bytes(32, "big")
+        + bytes([55 - sig[64]])
+    )
+
+    def with_sig(raw: bytes) -> dict[str, Any]:
+        """The checkpoint with its first signature replaced by ``raw``."""
+        signatures = [h(raw), one["checkpoint"]["signatures"][1]]
+        return {**one, "checkpoint": {**one["checkpoint"], "signatures": signatures}}
+
     cases = [
         case("checkpoint signed by two of three", one, facts(block, block, signers)),
-        case("checkpoint signed by all three", signed([s0, s1, s2]),
-             facts(block, block, [*signers, "Consortium member 3"])),
-        case("checkpoint with an outsider's signature beside two", signed([s0, world.outsider, s1]),
-             facts(block, block, signers, [outsider])),
-        case("checkpoint signed by one member and an outsider", signed([s0, world.outsider]),
-             invalid("checkpoint", "unknown_signer")),
-        case("checkpoint signed by outsiders only", signed([world.outsider]),
-             invalid("checkpoint", "unknown_signer")),
-        case("checkpoint below the threshold", signed([s0]), invalid("checkpoint", "below_threshold")),
-        case("checkpoint signed twice by one key", signed([s0, s0]),
-             invalid("checkpoint", "below_threshold")),
+        case(
+            "checkpoint signed by all three",
+            signed([s0, s1, s2]),
+            facts(block, block, [*signers, "Consortium member 3"]),
+        ),
+        case(
+            "checkpoint with an outsider's signature beside two",
+            signed([s0, world.outsider, s1]),
+            facts(block, block, signers, (outsider,)),
+        ),
+        case(
+            "checkpoint signed by one member and an outsider",
+            signed([s0, world.outsider]),
+            invalid("checkpoint", "unknown_signer"),
+        ),
+        case(
+            "checkpoint signed by outsiders only",
+            signed([world.outsider]),
+            invalid("checkpoint", "unknown_signer"),
+        ),
+        case(
+            "checkpoint below the threshold", signed([s0]), invalid("checkpoint", "below_threshold")
+        ),
+        case(
+            "checkpoint signed twice by one key",
+            signed([s0, s0]),
+            invalid("checkpoint", "below_threshold"),
+        ),
         case("checkpoint without signatures", signed([]), invalid("checkpoint", "below_threshold")),
-        case("checkpoint of another chain", signed([s0, s1], chain_id=cp.chain_id + 1),
-             invalid("checkpoint", "wrong_chain")),
-        case("checkpoint of another contract", signed([s0, s1], contract=bytes(20)),
-             invalid("checkpoint", "wrong_contract")),
-        case("checkpoint of another chain relabelled",
-             {**one, "checkpoint": {**signed([s0, s1], chain_id=cp.chain_id + 1)["checkpoint"], "chainId": cp.chain_id}},
-             invalid("checkpoint", "unknown_signer")),
-        case("checkpoint of another block", signed([s0, s1], block_hash=bytes.fromhex(one["headers"][0]["hash"][2:])[::-1]),
-             invalid("header", "hash_mismatch")),
-        case("checkpoint with another time", signed([s0, s1], timestamp=cp.timestamp + 1),
-             invalid("checkpoint", "block_mismatch")),
-        case("checkpoint with a truncated signature", with_sig(sig[:64]), invalid("checkpoint", "bad_signature")),
-        case("checkpoint with a high-s signature", with_sig(high_s), invalid("checkpoint", "bad_signature")),
-        case("checkpoint with a bad v", with_sig(sig[:64] + b"\x1d"), invalid("checkpoint", "bad_signature")),
-        case("checkpoint with a signature of no key", with_sig(bytes(64) + b"\x1b"), invalid("checkpoint", "bad_signature")),
-        case("checkpoint older than the trust file allows", one, stale("too_old"),
-             now=cp.timestamp + world.trust.max_age + 1),
-        case("old checkpoint of a past fact", one,
-             facts(block, block, signers, at=cp.timestamp + world.trust.max_age + 1),
-             now=cp.timestamp + world.trust.max_age + 1, fresh=False),
+        case(
+            "checkpoint of another chain",
+            signed([s0, s1], chain_id=cp.chain_id + 1),
+            invalid("checkpoint", "wrong_chain"),
+        ),
+        case(
+            "checkpoint of another contract",
+            signed([s0, s1], contract=bytes(20)),
+            invalid("checkpoint", "wrong_contract"),
+        ),
+        case(
+            "checkpoint of another chain relabelled",
+            {
+                **one,
+                "checkpoint": {
+                    **signed([s0, s1], chain_id=cp.chain_id + 1)["checkpoint"],
+                    "chainId": cp.chain_id,
+                },
+            },
+            invalid("checkpoint", "unknown_signer"),
+        ),
+        case(
+            "checkpoint of another block",
+            signed([s0, s1], block_hash=bytes.fromhex(one["headers"][0]["hash"][2:])[::-1]),
+            invalid("header", "hash_mismatch"),
+        ),
+        case(
+            "checkpoint with another time",
+            signed([s0, s1], timestamp=cp.timestamp + 1),
+            invalid("checkpoint", "block_mismatch"),
+        ),
+        case(
+            "checkpoint with a truncated signature",
+            with_sig(sig[:64]),
+            invalid("checkpoint", "bad_signature"),
+        ),
+        case(
+            "checkpoint with a high-s signature",
+            with_sig(high_s),
+            invalid("checkpoint", "bad_signature"),
+        ),
+        case(
+            "checkpoint with a bad v",
+            with_sig(sig[:64] + b"\x1d"),
+            invalid("checkpoint", "bad_signature"),
+        ),
+        case(
+            "checkpoint with a signature of no key",
+            with_sig(bytes(64) + b"\x1b"),
+            invalid("checkpoint", "bad_signature"),
+        ),
+        case(
+            "checkpoint older than the trust file allows",
+            one,
+            stale("too_old"),
+            now=cp.timestamp + world.trust.max_age + 1,
+        ),
+        case(
+            "old checkpoint of a past fact",
+            one,
+            facts(block, block, signers, at=cp.timestamp + world.trust.max_age + 1),
+            now=cp.timestamp + world.trust.max_age + 1,
+            fresh=False,
+        ),
         case("checkpoint from the future", one, stale("in_future"), now=cp.timestamp - 301),
-        case("checkpoint of a trust file for another chain", one, invalid("checkpoint", "wrong_chain"),
-             trust={**trust, "chainId": trust["chainId"] + 1}),
-        case("anchor without a checkpoint", {"headers": one["headers"]}, invalid("checkpoint", "malformed")),
-        case("anchor without headers", {**one, "headers": []}, invalid("header chain", "malformed")),
-    ]  # fmt: skip
+        case(
+            "checkpoint of a trust file for another chain",
+            one,
+            invalid("checkpoint", "wrong_chain"),
+            trust={**trust, "chainId": trust["chainId"] + 1},
+        ),
+        case(
+            "anchor without a checkpoint",
+            {"headers": one["headers"]},
+            invalid("checkpoint", "malformed"),
+        ),
+        case(
+            "anchor without headers", {**one, "headers": []}, invalid("header chain", "malformed")
+        ),
+    ]
     # A registration's block linked to a later checkpoint by the headers in between.
     later = world.checkpoint(world.head)
     linked = anchor(world.rpc, block, later).to_json()
@@ -317,19 +442,37 @@ def anchor_cases(world: World) -> list[Case]:
     last = reclaimed(headers[-1], changed_field(headers[-1]["rlp"], 4))
     cases += [
         case("headers linked to a later checkpoint", linked, facts(block, world.head, signers)),
-        case("linked headers with one dropped", {**linked, "headers": [headers[0], *headers[2:]]},
-             invalid("header chain", "broken_link")),
-        case("linked headers reordered", {**linked, "headers": [headers[0], headers[2], headers[1], *headers[3:]]},
-             invalid("header chain", "broken_link")),
-        case("linked headers with a middle one changed", {**linked, "headers": [headers[0], middle, *headers[2:]]},
-             invalid("header chain", "broken_link")),
-        case("linked headers with the first one changed", {**linked, "headers": [first, *headers[1:]]},
-             invalid("header chain", "broken_link")),
-        case("linked headers with the checkpoint's one changed", {**linked, "headers": [*headers[:-1], last]},
-             invalid("header", "hash_mismatch")),
-        case("linked headers that stop short of the checkpoint", {**linked, "headers": headers[:-1]},
-             invalid("header", "hash_mismatch")),
-    ]  # fmt: skip
+        case(
+            "linked headers with one dropped",
+            {**linked, "headers": [headers[0], *headers[2:]]},
+            invalid("header chain", "broken_link"),
+        ),
+        case(
+            "linked headers reordered",
+            {**linked, "headers": [headers[0], headers[2], headers[1], *headers[3:]]},
+            invalid("header chain", "broken_link"),
+        ),
+        case(
+            "linked headers with a middle one changed",
+            {**linked, "headers": [headers[0], middle, *headers[2:]]},
+            invalid("header chain", "broken_link"),
+        ),
+        case(
+            "linked headers with the first one changed",
+            {**linked, "headers": [first, *headers[1:]]},
+            invalid("header chain", "broken_link"),
+        ),
+        case(
+            "linked headers with the checkpoint's one changed",
+            {**linked, "headers": [*headers[:-1], last]},
+            invalid("header", "hash_mismatch"),
+        ),
+        case(
+            "linked headers that stop short of the checkpoint",
+            {**linked, "headers": headers[:-1]},
+            invalid("header", "hash_mismatch"),
+        ),
+    ]
     return cases
 
 
@@ -348,55 +491,135 @@ def receipt_cases(world: World) -> list[Case]:
         base = {"header": header.to_json(), "trustedHash": h(header.hash), "address": contract}
         for position, topic in ((0, registered), (1, metadata)):
             log = node["logs"][position]
-            expected = {"ok": {"address": log["address"].lower(), "topics": log["topics"], "data": log["data"]}}
+            expected = {
+                "ok": {
+                    "address": log["address"].lower(),
+                    "topics": log["topics"],
+                    "data": log["data"],
+                }
+            }
             pointed = {**proof.to_json(), "logPosition": position}
-            cases.append(_case(f"event {position} of transaction {index}", "event",
-                               {**base, "receipt": pointed, "topics": [topic, fp]}, expected))  # fmt: skip
+            cases.append(
+                _case(
+                    f"event {position} of transaction {index}",
+                    "event",
+                    {**base, "receipt": pointed, "topics": [topic, fp]},
+                    expected,
+                )
+            )
     header_json, legacy = _legacy_proof(world)
-    cases.append(_case("receipt of a legacy transfer", "receipt",
-                       {"header": header_json, "trustedHash": header_json["hash"], "receipt": legacy},
-                       {"ok": {"logs": []}}))  # fmt: skip
+    cases.append(
+        _case(
+            "receipt of a legacy transfer",
+            "receipt",
+            {"header": header_json, "trustedHash": header_json["hash"], "receipt": legacy},
+            {"ok": {"logs": []}},
+        )
+    )
 
     header_json, proof = proofs[3]
     fp = h(world.fingerprints[3])
-    base = {"header": header_json, "trustedHash": header_json["hash"], "address": contract,
-            "topics": [registered, fp], "receipt": proof}  # fmt: skip
+    base = {
+        "header": header_json,
+        "trustedHash": header_json["hash"],
+        "address": contract,
+        "topics": [registered, fp],
+        "receipt": proof,
+    }
     for what, nodes, problem in node_tampers(proof["nodes"]):
-        cases.append(_case(f"receipt proof with {what}", "event",
-                           {**base, "receipt": {**proof, "nodes": nodes}}, invalid("receipt", problem)))  # fmt: skip
-    other_header, other = proofs[20]
+        cases.append(
+            _case(
+                f"receipt proof with {what}",
+                "event",
+                {**base, "receipt": {**proof, "nodes": nodes}},
+                invalid("receipt", problem),
+            )
+        )
+    _, other = proofs[20]
     deep_header, deep = proofs[128]
     for what, nodes, problem in node_tampers(deep["nodes"]):
-        cases.append(_case(f"receipt proof of transaction 128 with {what}", "event",
-                           {**base, "header": deep_header, "trustedHash": deep_header["hash"],
-                            "topics": [registered, h(world.fingerprints[128])],
-                            "receipt": {**deep, "nodes": nodes}}, invalid("receipt", problem)))  # fmt: skip
+        cases.append(
+            _case(
+                f"receipt proof of transaction 128 with {what}",
+                "event",
+                {
+                    **base,
+                    "header": deep_header,
+                    "trustedHash": deep_header["hash"],
+                    "topics": [registered, h(world.fingerprints[128])],
+                    "receipt": {**deep, "nodes": nodes},
+                },
+                invalid("receipt", problem),
+            )
+        )
     later = fetch_header(world.rpc, world.big_block + 1).to_json()
     cases += [
-        _case("receipt proof with a node of another proof added", "event",
-              {**base, "receipt": {**proof, "nodes": [*proof["nodes"], other["nodes"][-1]]}},
-              invalid("receipt", "extra_nodes")),
-        _case("receipt proof of another transaction's index", "event",
-              {**base, "receipt": {**proof, "txIndex": 20}}, invalid("receipt", "node_mismatch")),
-        _case("receipt of another transaction", "event", {**base, "receipt": other},
-              invalid("event", "unexpected_event")),
-        _case("log index of another event", "event", {**base, "receipt": {**proof, "logPosition": 1}},
-              invalid("event", "unexpected_event")),
-        _case("log index past the receipt's logs", "event", {**base, "receipt": {**proof, "logPosition": 2}},
-              invalid("event", "no_such_log")),
-        _case("event of another contract", "event", {**base, "address": "0x" + "11" * 20},
-              invalid("event", "unexpected_event")),
-        _case("receipt proof against another block", "event",
-              {**base, "header": later, "trustedHash": later["hash"]}, invalid("receipt", "node_mismatch")),
-        _case("receipt proof of a transaction the block lacks", "event",
-              {**base, "header": deep_header, "trustedHash": deep_header["hash"],
-               "receipt": {**deep, "txIndex": 131, "nodes": deep["nodes"][:-1]}},
-              invalid("receipt", "absent")),
-        _case("receipt proof without nodes", "event", {**base, "receipt": {**proof, "nodes": []}},
-              invalid("receipt", "incomplete")),
-        _case("receipt proof with a node that is not hex", "event",
-              {**base, "receipt": {**proof, "nodes": ["0x0g"]}}, invalid("receipt", "malformed")),
-    ]  # fmt: skip
+        _case(
+            "receipt proof with a node of another proof added",
+            "event",
+            {**base, "receipt": {**proof, "nodes": [*proof["nodes"], other["nodes"][-1]]}},
+            invalid("receipt", "extra_nodes"),
+        ),
+        _case(
+            "receipt proof of another transaction's index",
+            "event",
+            {**base, "receipt": {**proof, "txIndex": 20}},
+            invalid("receipt", "node_mismatch"),
+        ),
+        _case(
+            "receipt of another transaction",
+            "event",
+            {**base, "receipt": other},
+            invalid("event", "unexpected_event"),
+        ),
+        _case(
+            "log index of another event",
+            "event",
+            {**base, "receipt": {**proof, "logPosition": 1}},
+            invalid("event", "unexpected_event"),
+        ),
+        _case(
+            "log index past the receipt's logs",
+            "event",
+            {**base, "receipt": {**proof, "logPosition": 2}},
+            invalid("event", "no_such_log"),
+        ),
+        _case(
+            "event of another contract",
+            "event",
+            {**base, "address": "0x" + "11" * 20},
+            invalid("event", "unexpected_event"),
+        ),
+        _case(
+            "receipt proof against another block",
+            "event",
+            {**base, "header": later, "trustedHash": later["hash"]},
+            invalid("receipt", "node_mismatch"),
+        ),
+        _case(
+            "receipt proof of a transaction the block lacks",
+            "event",
+            {
+                **base,
+                "header": deep_header,
+                "trustedHash": deep_header["hash"],
+                "receipt": {**deep, "txIndex": 131, "nodes": deep["nodes"][:-1]},
+            },
+            invalid("receipt", "absent"),
+        ),
+        _case(
+            "receipt proof without nodes",
+            "event",
+            {**base, "receipt": {**proof, "nodes": []}},
+            invalid("receipt", "incomplete"),
+        ),
+        _case(
+            "receipt proof with a node that is not hex",
+            "event",
+            {**base, "receipt": {**proof, "nodes": ["0x0g"]}},
+            invalid("receipt", "malformed"),
+        ),
+    ]
     return cases
 
 
@@ -412,57 +635,108 @@ def storage_cases(world: World) -> list[Case]:
     key_slot = mapping_slot(world.key_slot, world.exporter.address)
     cases: list[Case] = []
 
-    def proven(block: int, document: bytes, *more: int) -> tuple[dict[str, Any], dict[str, Any], list[int]]:
+    def proven(
+        block: int, document: bytes, *more: int
+    ) -> tuple[dict[str, Any], dict[str, Any], list[int]]:
         slots = [mapping_slot(world.doc_slot, document), key_slot, *more]
         proof = prove_storage(world.rpc, contract, slots, block)
         return fetch_header(world.rpc, block).to_json(), proof.to_json(), slots
 
-    def honest(name: str, block: int, document: bytes, *more: int) -> tuple[dict[str, Any], dict[str, Any], list[int]]:
+    def honest(
+        name: str, block: int, document: bytes, *more: int
+    ) -> tuple[dict[str, Any], dict[str, Any], list[int]]:
         header, proof, slots = proven(block, document, *more)
         values = {h(s.to_bytes(32, "big")): hex(world.storage_at(s, block)) for s in slots}
-        input = {"header": header, "trustedHash": header["hash"], "storage": proof,
-                 "address": contract.lower(), "slots": [hex(s) for s in slots]}  # fmt: skip
+        input = {
+            "header": header,
+            "trustedHash": header["hash"],
+            "storage": proof,
+            "address": contract.lower(),
+            "slots": [hex(s) for s in slots],
+        }
         cases.append(_case(name, "storage", input, {"ok": {"values": values}}))
         return header, proof, slots
 
     revoked = world.fingerprints[REVOKED]
-    header, proof, slots = honest("a document and its issuer's key", world.big_block, world.fingerprints[0])
+    header, proof, slots = honest(
+        "a document and its issuer's key", world.big_block, world.fingerprints[0]
+    )
     honest("a document revoked later, as of before", world.big_block, revoked)
     honest("a revoked document, as of after", world.revoked_block, revoked)
     honest("an unregistered document (absent slot)", world.head, b"\x42" * 32)
-    honest("a plain slot and an empty neighbour", world.head, world.fingerprints[1], 0, key_slot + 1)
+    honest(
+        "a plain slot and an empty neighbour", world.head, world.fingerprints[1], 0, key_slot + 1
+    )
 
-    base = {"header": header, "trustedHash": header["hash"], "address": contract.lower(),
-            "slots": [hex(s) for s in slots], "storage": proof}  # fmt: skip
+    base = {
+        "header": header,
+        "trustedHash": header["hash"],
+        "address": contract.lower(),
+        "slots": [hex(s) for s in slots],
+        "storage": proof,
+    }
     doc = proof["slots"][0]
     for what, nodes, problem in node_tampers(proof["accountNodes"]):
-        cases.append(_case(f"account proof with {what}", "storage",
-                           {**base, "storage": {**proof, "accountNodes": nodes}}, invalid("account", problem)))  # fmt: skip
+        cases.append(
+            _case(
+                f"account proof with {what}",
+                "storage",
+                {**base, "storage": {**proof, "accountNodes": nodes}},
+                invalid("account", problem),
+            )
+        )
     for what, nodes, problem in node_tampers(doc["nodes"]):
         tampered = {**proof, "slots": [{**doc, "nodes": nodes}, *proof["slots"][1:]]}
-        cases.append(_case(f"storage proof with {what}", "storage", {**base, "storage": tampered},
-                           invalid("storage", problem)))  # fmt: skip
+        cases.append(
+            _case(
+                f"storage proof with {what}",
+                "storage",
+                {**base, "storage": tampered},
+                invalid("storage", problem),
+            )
+        )
     other = _other_slot(world, slots[0])
     _, other_proof, _ = proven(world.big_block, other)
     relabelled = {**doc, "nodes": other_proof["slots"][0]["nodes"]}
     later_header, later_proof, _ = proven(world.revoked_block, world.fingerprints[0])
     cases += [
-        _case("storage proof of another slot", "storage",
-              {**base, "storage": {**proof, "slots": [relabelled, *proof["slots"][1:]]}},
-              invalid("storage", "node_mismatch")),
-        _case("storage proofs lacking a wanted slot", "storage",
-              {**base, "storage": {**proof, "slots": proof["slots"][1:]}}, invalid("storage", "missing_slot")),
-        _case("storage proof of another block", "storage", {**base, "storage": later_proof},
-              invalid("account", "node_mismatch")),
-        _case("storage proof against another block's header", "storage",
-              {**base, "header": later_header, "trustedHash": later_header["hash"]},
-              invalid("account", "node_mismatch")),
-        _case("storage proof of another account", "storage",
-              {**base, "storage": {**proof, "address": world.exporter.address.lower()}},
-              invalid("account", "wrong_account")),
-        _case("storage proof with a slot proven twice", "storage",
-              {**base, "storage": {**proof, "slots": [doc, *proof["slots"]]}}, invalid("storage", "malformed")),
-    ]  # fmt: skip
+        _case(
+            "storage proof of another slot",
+            "storage",
+            {**base, "storage": {**proof, "slots": [relabelled, *proof["slots"][1:]]}},
+            invalid("storage", "node_mismatch"),
+        ),
+        _case(
+            "storage proofs lacking a wanted slot",
+            "storage",
+            {**base, "storage": {**proof, "slots": proof["slots"][1:]}},
+            invalid("storage", "missing_slot"),
+        ),
+        _case(
+            "storage proof of another block",
+            "storage",
+            {**base, "storage": later_proof},
+            invalid("account", "node_mismatch"),
+        ),
+        _case(
+            "storage proof against another block's header",
+            "storage",
+            {**base, "header": later_header, "trustedHash": later_header["hash"]},
+            invalid("account", "node_mismatch"),
+        ),
+        _case(
+            "storage proof of another account",
+            "storage",
+            {**base, "storage": {**proof, "address": world.exporter.address.lower()}},
+            invalid("account", "wrong_account"),
+        ),
+        _case(
+            "storage proof with a slot proven twice",
+            "storage",
+            {**base, "storage": {**proof, "slots": [doc, *proof["slots"]]}},
+            invalid("storage", "malformed"),
+        ),
+    ]
     return cases
 
 

@@ -45,6 +45,7 @@ class World:
     url: str
     rpc: Rpc
     registry: Registry
+    admin: LocalAccount
     exporter: LocalAccount
     signers: list[LocalAccount]
     outsider: LocalAccount
@@ -78,7 +79,9 @@ class World:
 
 
 @pytest.fixture(scope="session", params=["anvil", "hardhat"])
-def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
     folder = tmp_path_factory.mktemp(request.param)
     chain = LocalChain(request.param, free_port(), folder, persistent=False)
     chain.start()
@@ -98,7 +101,9 @@ def _build(kind: str, url: str) -> World:
             w3.eth.send_transaction({"from": dev, "to": who.address, "value": 10**21}),
             poll_latency=0.01,
         )
-    registry, _ = Registry.deploy(Sender(w3, admin, ErrorDecoder(contract_factory(w3).abi)), admin.address)
+    registry, _ = Registry.deploy(
+        Sender(w3, admin, ErrorDecoder(contract_factory(w3).abi)), admin.address
+    )
     a = registry.sender(admin)
     org_id, _ = registry.admit_organisation(a, "Proof Exporter LLP", "KZ", OrgKind.EXPORTER)
     registry.add_key(a, org_id, exporter.address, 0, int(time.time()) + 10 * 365 * 86400)
@@ -111,20 +116,43 @@ def _build(kind: str, url: str) -> World:
     for i, fp in enumerate(fingerprints):
         data = registry.contract.encode_abi(
             "registerWithMetadata",
-            [fp, 861, CID_PREFIX, os.urandom(32), f"SMGS-PROOF-{i:04d}", CID_PREFIX + os.urandom(32)],
+            [
+                fp,
+                861,
+                CID_PREFIX,
+                os.urandom(32),
+                f"SMGS-PROOF-{i:04d}",
+                CID_PREFIX + os.urandom(32),
+            ],
         )
-        tx = {"type": 2, "chainId": chain_id, "nonce": nonce + i, "to": registry.address,
-              "data": data, "gas": 150_000, "value": 0, **fees}  # fmt: skip
+        tx = {
+            "type": 2,
+            "chainId": chain_id,
+            "nonce": nonce + i,
+            "to": registry.address,
+            "data": data,
+            "gas": 150_000,
+            "value": 0,
+            **fees,
+        }
         raw.append(exporter.sign_transaction(tx).raw_transaction)
-    legacy = {"chainId": chain_id, "nonce": 0, "to": admin.address, "value": 1,
-              "gas": 21_000, "gasPrice": 100 * 10**9}  # fmt: skip
+    legacy = {
+        "chainId": chain_id,
+        "nonce": 0,
+        "to": admin.address,
+        "value": 1,
+        "gas": 21_000,
+        "gasPrice": 100 * 10**9,
+    }
     raw.append(payer.sign_transaction(legacy).raw_transaction)
     rpc.call("evm_setAutomine", [False])
     hashes = rpc.batch([("eth_sendRawTransaction", ["0x" + r.hex()]) for r in raw])
     rpc.call("evm_mine", [])
     rpc.call("evm_setAutomine", [True])
     receipts = [rpc.call("eth_getTransactionReceipt", [h]) for h in hashes]
-    assert all(r is not None and r["status"] == "0x1" for r in receipts), "a setup transaction failed"
+    assert all(r is not None and r["status"] == "0x1" for r in receipts), (
+        "a setup transaction failed"
+    )
     blocks = {r["blockNumber"] for r in receipts}
     assert len(blocks) == 1, f"the registrations spread over blocks {blocks}"
     big_block = int(blocks.pop(), 16)
@@ -136,15 +164,31 @@ def _build(kind: str, url: str) -> World:
     trust = TrustFile(
         chain_id,
         bytes.fromhex(registry.address[2:]),
-        tuple(Signer(bytes.fromhex(s.address[2:]), f"Consortium member {i + 1}") for i, s in enumerate(signers)),
+        tuple(
+            Signer(bytes.fromhex(s.address[2:]), f"Consortium member {i + 1}")
+            for i, s in enumerate(signers)
+        ),
         threshold=2,
         max_age=WEEK,
     )
     world = World(
-        kind, url, rpc, registry, exporter, signers, Account.create(), trust, big_block,
-        [str(h) for h in hashes], fingerprints, revoked.block_number,
-        int(rpc.call("eth_blockNumber", []), 16), -1, -1,
-    )  # fmt: skip
+        kind,
+        url,
+        rpc,
+        registry,
+        admin,
+        exporter,
+        signers,
+        Account.create(),
+        trust,
+        big_block,
+        [str(h) for h in hashes],
+        fingerprints,
+        revoked.block_number,
+        int(rpc.call("eth_blockNumber", []), 16),
+        -1,
+        -1,
+    )
     world.doc_slot = _declared_at(world, fingerprints[0])
     world.key_slot = _declared_at(world, exporter.address)
     return world

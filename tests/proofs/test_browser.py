@@ -32,13 +32,19 @@ def node(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 def test_the_bundle_gives_each_case_its_verdict(cases: list[Case], tmp_path: Path) -> None:
     path = tmp_path / "cases.json"
     path.write_text(json.dumps(cases))
-    run = node("--test", "--test-reporter=tap", str(JS / "verifier.test.mjs"),
-               env={"PROOF_CASES": str(path), "PROOF_BUNDLE": str(BUNDLE)})  # fmt: skip
+    run = node(
+        "--test",
+        "--test-reporter=tap",
+        str(JS / "verifier.test.mjs"),
+        env={"PROOF_CASES": str(path), "PROOF_BUNDLE": str(BUNDLE)},
+    )
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert f"# pass {len(cases)}\n" in run.stdout, run.stdout[-2000:]
 
 
 def test_the_bundle_is_built_from_the_sources(tmp_path: Path) -> None:
     fresh = tmp_path / "proofs.js"
-    subprocess.run([str(PROJECT_ROOT / "scripts" / "build-js"), str(fresh)], check=True, timeout=120)
+    subprocess.run(
+        [str(PROJECT_ROOT / "scripts" / "build-js"), str(fresh)], check=True, timeout=120
+    )
     assert fresh.read_bytes() == BUNDLE.read_bytes(), "run scripts/build-js and commit the bundle"

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import rlp
+from rlp.exceptions import DecodingError
 from trie import HexaryTrie
-from trie.exceptions import BadTrieProof
+from trie.exceptions import BadTrieProof, ValidationError
 
 from ledger.proofs import decode_header, fetch_header, walk
 from ledger.proofs.codec import keccak
@@ -54,17 +55,22 @@ def ours(check: dict[str, Any]) -> bytes | None:
     return walk(check["root"], check["key"], [_bytes(n) for n in check["nodes"]], "x")
 
 
-def py_trie(check: dict[str, Any]) -> bytes | None | str:
-    nodes = [rlp.decode(_bytes(n)) for n in check["nodes"]]
+def py_trie(check: dict[str, Any]) -> bytes | str | None:
+    """The value py-trie finds, or its complaint (it wants nodes decoded, so an altered node
+    may already fail to decode)."""
     try:
+        nodes = [rlp.decode(_bytes(n)) for n in check["nodes"]]
         return HexaryTrie.get_from_proof(check["root"], check["key"], nodes) or None
-    except (BadTrieProof, KeyError, ValueError) as exc:
+    except (BadTrieProof, DecodingError, ValidationError, KeyError, ValueError) as exc:
         return f"error: {exc!r}"
 
 
 def ethereumjs(checks: list[dict[str, Any]], tmp_path: Path) -> list[Any]:
     path = tmp_path / "checks.json"
-    wire = [{"root": "0x" + c["root"].hex(), "key": "0x" + c["key"].hex(), "nodes": c["nodes"]} for c in checks]
+    wire = [
+        {"root": "0x" + c["root"].hex(), "key": "0x" + c["key"].hex(), "nodes": c["nodes"]}
+        for c in checks
+    ]
     path.write_text(json.dumps(wire))
     run = node(str(JS / "ethereumjs.mjs"), str(path))
     assert run.returncode == 0, run.stderr[-3000:]
@@ -92,11 +98,12 @@ def test_tampered_proofs_fail_for_ethereumjs_and_py_trie(cases: list[Case], tmp_
     tampered = [
         c
         for case in cases
-        if "error" in case["expect"] and case["expect"]["error"]["problem"] in ("node_mismatch", "incomplete")
+        if "error" in case["expect"]
+        and case["expect"]["error"]["problem"] in ("node_mismatch", "incomplete")
         and ("altered" in case["name"] or "dropped" in case["name"])
         for c in trie_checks(case)
         if (c["root"], c["key"]) in honest and _raises(c)
-    ]  # fmt: skip
+    ]
     assert len(tampered) >= 20
     for check, theirs in zip(tampered, ethereumjs(tampered, tmp_path), strict=True):
         assert theirs != honest[(check["root"], check["key"])], check
