@@ -24,11 +24,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import coincurve
-from eth_utils import to_checksum_address
 
 from ledger.chain import Rpc
 from ledger.errors import ProofInvalid, ProofStale
 from ledger.proofs.codec import (
+    checksummed,
     hex_list,
     hex_of,
     keccak,
@@ -84,7 +84,7 @@ class Checkpoint:
     def to_json(self) -> dict[str, Any]:
         return {
             "chainId": self.chain_id,
-            "contract": to_checksum_address(self.contract),
+            "contract": checksummed(self.contract),
             "blockNumber": self.block_number,
             "blockHash": hex_of(self.block_hash),
             "timestamp": self.timestamp,
@@ -162,8 +162,8 @@ def verify_checkpoint(
         raise ProofInvalid(
             PART,
             "wrong_contract",
-            f"is for contract {to_checksum_address(checkpoint.contract)}; the trust file "
-            f"is for {to_checksum_address(trust.contract)}",
+            f"is for contract {checksummed(checkpoint.contract)}; the trust file "
+            f"is for {checksummed(trust.contract)}",
         )
     expect_hash(header, checkpoint.block_hash, "the checkpoint")
     if header.number != checkpoint.block_number or header.timestamp != checkpoint.timestamp:
@@ -220,7 +220,7 @@ def _named(unknown: Sequence[bytes]) -> str:
         return ""
     return (
         "; also signed by "
-        + ", ".join(to_checksum_address(a) for a in unknown)
+        + ", ".join(checksummed(a) for a in unknown)
         + ", which it does not list"
     )
 

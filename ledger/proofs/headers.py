@@ -24,9 +24,11 @@ import rlp
 from ledger.chain import Rpc
 from ledger.errors import ProofInvalid
 from ledger.proofs.codec import (
+    blob_of,
     decode_rlp,
     hex_of,
     keccak,
+    parse_blob,
     parse_hex,
     quantity,
     read_bytes,
@@ -100,7 +102,7 @@ class Header:
 
     def to_json(self) -> dict[str, Any]:
         """``{number, hash, rlp}``: number and hash are for readers; a verifier re-derives them."""
-        return {"number": self.number, "hash": hex_of(self.hash), "rlp": hex_of(self.rlp)}
+        return {"number": self.number, "hash": hex_of(self.hash), "rlp": blob_of(self.rlp)}
 
 
 def encode_header(block: Mapping[str, Any]) -> bytes:
@@ -148,7 +150,8 @@ def decode_header(raw: bytes) -> Header:
 
 def read_header(obj: Mapping[str, Any]) -> Header:
     """A header object ``{number, hash, rlp}``; the claims must match what the RLP encodes."""
-    header = decode_header(read_bytes(obj, "rlp", PART))
+    rlp_blob = obj.get("rlp") if isinstance(obj, Mapping) else None
+    header = decode_header(parse_blob(rlp_blob, "rlp", PART))
     if read_int(obj, "number", PART) != header.number:
         raise ProofInvalid(
             PART, "claim_mismatch", f"says block {obj['number']} but encodes {header.number}"

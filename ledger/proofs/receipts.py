@@ -27,8 +27,8 @@ from ledger.chain import Rpc, RpcError
 from ledger.errors import ProofInvalid
 from ledger.proofs import mpt
 from ledger.proofs.codec import (
+    blob_list,
     decode_rlp,
-    hex_list,
     hex_of,
     parse_hex,
     quantity,
@@ -68,7 +68,7 @@ class ReceiptProof:
         return {
             "txIndex": self.tx_index,
             "logPosition": self.log_position,
-            "nodes": hex_list(self.nodes),
+            "nodes": blob_list(self.nodes),
         }
 
     @classmethod

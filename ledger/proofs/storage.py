@@ -22,8 +22,8 @@ from ledger.chain import Rpc
 from ledger.errors import ProofInvalid
 from ledger.proofs import mpt
 from ledger.proofs.codec import (
+    blob_list,
     decode_rlp,
-    hex_list,
     hex_of,
     keccak,
     parse_hex,
@@ -56,9 +56,9 @@ class StorageProof:
     def to_json(self) -> dict[str, Any]:
         return {
             "address": hex_of(self.address),
-            "accountNodes": hex_list(self.account_nodes),
+            "accountNodes": blob_list(self.account_nodes),
             "slots": [
-                {"slot": hex_of(slot.to_bytes(32, "big")), "nodes": hex_list(nodes)}
+                {"slot": hex_of(slot.to_bytes(32, "big")), "nodes": blob_list(nodes)}
                 for slot, nodes in self.slots.items()
             ],
         }

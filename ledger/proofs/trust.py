@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_utils import to_checksum_address
-
 from ledger.errors import InvalidInput
+from ledger.proofs.codec import checksummed
 
 FORMAT = "tradeledger-trust/1"
 
@@ -66,12 +65,10 @@ class TrustFile:
         return {
             "format": FORMAT,
             "chainId": self.chain_id,
-            "contract": to_checksum_address(self.contract),
+            "contract": checksummed(self.contract),
             "threshold": self.threshold,
             "maxAgeSeconds": self.max_age,
-            "signers": [
-                {"address": to_checksum_address(s.address), "name": s.name} for s in self.signers
-            ],
+            "signers": [{"address": checksummed(s.address), "name": s.name} for s in self.signers],
         }
 
     @classmethod
@@ -116,7 +113,7 @@ def _address(value: Any, name: str) -> bytes:
     except ValueError:
         raise InvalidInput(f"trust file: {name} is not hexadecimal") from None
     digits = value[2:]
-    if digits != digits.lower() and digits != digits.upper() and to_checksum_address(raw) != value:
+    if digits != digits.lower() and digits != digits.upper() and checksummed(raw) != value:
         raise InvalidInput(f"trust file: {name} {value} fails its checksum (mistyped?)")
     return raw
 

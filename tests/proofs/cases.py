@@ -9,6 +9,7 @@ producer claims; each tampered case names the part and problem a verifier must r
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -138,11 +139,19 @@ RUNNERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 # ---------------------------------------------------------------------- tampering
 
 
+def b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def unb64(blob: str) -> bytes:
+    return base64.b64decode(blob)
+
+
 def alter(node: str) -> str:
     """A node with one byte in its middle changed."""
-    raw = bytearray.fromhex(node[2:])
+    raw = bytearray(unb64(node))
     raw[len(raw) // 2] ^= 0x01
-    return h(bytes(raw))
+    return b64(bytes(raw))
 
 
 def node_tampers(nodes: list[str]) -> Iterator[tuple[str, list[str], str]]:
@@ -158,7 +167,7 @@ def node_tampers(nodes: list[str]) -> Iterator[tuple[str, list[str], str]]:
 
 def changed_field(header_rlp: str, index: int) -> str:
     """The header's RLP with field ``index`` changed (an integer incremented, bytes flipped)."""
-    fields = rlp.decode(bytes.fromhex(header_rlp[2:]))
+    fields = rlp.decode(unb64(header_rlp))
     value = fields[index]
     if FIELDS[index][1] == "int":
         fields[index] = (int.from_bytes(value, "big") + 1).to_bytes(32, "big").lstrip(b"\x00")
@@ -166,14 +175,14 @@ def changed_field(header_rlp: str, index: int) -> str:
         fields[index] = value + b"\x01"
     else:
         fields[index] = value[:-1] + bytes([value[-1] ^ 1])
-    return h(rlp.encode(fields))
+    return b64(rlp.encode(fields))
 
 
 def reclaimed(header: dict[str, Any], new_rlp: str) -> dict[str, Any]:
     """A header object for ``new_rlp`` whose claims match it (the attacker recomputes them)."""
     from ledger.proofs import decode_header
 
-    decoded = decode_header(bytes.fromhex(new_rlp[2:]))
+    decoded = decode_header(unb64(new_rlp))
     return {**header, "rlp": new_rlp, "number": decoded.number, "hash": h(decoded.hash)}
 
 
@@ -215,7 +224,7 @@ def header_cases(world: World) -> list[Case]:
     block = world.call("eth_getBlockByNumber", hex(world.big_block), False)
     header = fetch_header(world.rpc, world.big_block).to_json()
     base = {"header": header, "trustedHash": block["hash"]}
-    count = len(rlp.decode(bytes.fromhex(header["rlp"][2:])))
+    count = len(rlp.decode(unb64(header["rlp"])))
     for index in range(count):
         tampered = reclaimed(header, changed_field(header["rlp"], index))
         cases.append(
@@ -226,8 +235,8 @@ def header_cases(world: World) -> list[Case]:
                 invalid("header", "hash_mismatch"),
             )
         )
-    fields = rlp.decode(bytes.fromhex(header["rlp"][2:]))
-    shorter = reclaimed(header, h(rlp.encode(fields[:-1])))
+    fields = rlp.decode(unb64(header["rlp"]))
+    shorter = reclaimed(header, b64(rlp.encode(fields[:-1])))
     cases += [
         _case(
             "header with its last field left out",
@@ -250,19 +259,19 @@ def header_cases(world: World) -> list[Case]:
         _case(
             "header cut short",
             "header",
-            {**base, "header": {**header, "rlp": header["rlp"][:-8]}},
+            {**base, "header": {**header, "rlp": b64(unb64(header["rlp"])[:-6])}},
             invalid("header", "malformed"),
         ),
         _case(
             "header of 14 fields",
             "header",
-            {**base, "header": {**header, "rlp": h(rlp.encode(fields[:14]))}},
+            {**base, "header": {**header, "rlp": b64(rlp.encode(fields[:14]))}},
             invalid("header", "malformed"),
         ),
         _case(
-            "header that is not hex",
+            "header that is not base64",
             "header",
-            {**base, "header": {**header, "rlp": "0xzz"}},
+            {**base, "header": {**header, "rlp": "0x" + unb64(header["rlp"]).hex() + "!"}},
             invalid("header", "malformed"),
         ),
     ]
@@ -614,9 +623,9 @@ def receipt_cases(world: World) -> list[Case]:
             invalid("receipt", "incomplete"),
         ),
         _case(
-            "receipt proof with a node that is not hex",
+            "receipt proof with a node that is not base64",
             "event",
-            {**base, "receipt": {**proof, "nodes": ["0x0g"]}},
+            {**base, "receipt": {**proof, "nodes": [proof["nodes"][0][:-2]]}},
             invalid("receipt", "malformed"),
         ),
     ]

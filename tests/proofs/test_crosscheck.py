@@ -21,7 +21,7 @@ from trie.exceptions import BadTrieProof, ValidationError
 
 from ledger.proofs import decode_header, fetch_header, walk
 from ledger.proofs.codec import keccak
-from tests.proofs.cases import Case
+from tests.proofs.cases import Case, unb64
 from tests.proofs.conftest import World
 from tests.proofs.test_browser import JS, node
 
@@ -35,7 +35,7 @@ def trie_checks(case: Case) -> list[dict[str, Any]]:
     i = case["input"]
     if case["kind"] not in ("event", "receipt", "storage"):
         return []
-    header = decode_header(_bytes(i["header"]["rlp"]))
+    header = decode_header(unb64(i["header"]["rlp"]))
     if case["kind"] in ("event", "receipt"):
         key = rlp.encode(i["receipt"]["txIndex"])
         return [{"root": header.receipts_root, "key": key, "nodes": i["receipt"]["nodes"]}]
@@ -52,14 +52,14 @@ def trie_checks(case: Case) -> list[dict[str, Any]]:
 
 
 def ours(check: dict[str, Any]) -> bytes | None:
-    return walk(check["root"], check["key"], [_bytes(n) for n in check["nodes"]], "x")
+    return walk(check["root"], check["key"], [unb64(n) for n in check["nodes"]], "x")
 
 
 def py_trie(check: dict[str, Any]) -> bytes | str | None:
     """The value py-trie finds, or its complaint (it wants nodes decoded, so an altered node
     may already fail to decode)."""
     try:
-        nodes = [rlp.decode(_bytes(n)) for n in check["nodes"]]
+        nodes = [rlp.decode(unb64(n)) for n in check["nodes"]]
         return HexaryTrie.get_from_proof(check["root"], check["key"], nodes) or None
     except (BadTrieProof, DecodingError, ValidationError, KeyError, ValueError) as exc:
         return f"error: {exc!r}"
@@ -68,7 +68,11 @@ def py_trie(check: dict[str, Any]) -> bytes | str | None:
 def ethereumjs(checks: list[dict[str, Any]], tmp_path: Path) -> list[Any]:
     path = tmp_path / "checks.json"
     wire = [
-        {"root": "0x" + c["root"].hex(), "key": "0x" + c["key"].hex(), "nodes": c["nodes"]}
+        {
+            "root": "0x" + c["root"].hex(),
+            "key": "0x" + c["key"].hex(),
+            "nodes": [unb64(n).hex() for n in c["nodes"]],
+        }
         for c in checks
     ]
     path.write_text(json.dumps(wire))

@@ -5,13 +5,16 @@ refused with a message saying which field to fix."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+import rlp
+from eth_utils import to_checksum_address
 from jsonschema import Draft202012Validator
 
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, ProofInvalid
 from ledger.proofs import (
     SCHEMA,
     Anchor,
@@ -22,6 +25,7 @@ from ledger.proofs import (
     prove_receipt,
     prove_storage,
 )
+from ledger.proofs.codec import checksummed, decode_rlp
 from tests.proofs.cases import Case
 from tests.proofs.conftest import World
 
@@ -123,3 +127,29 @@ def test_a_mistyped_checksum_and_a_repeated_signer_are_refused(tmp_path: Path) -
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(InvalidInput, match="cannot read it as JSON"):
         TrustFile.load(tmp_path / "bad.json")
+
+
+def test_checksums_and_rlp_as_the_reference_libraries_make_them() -> None:
+    """Our EIP-55 checksum and strict RLP decoder agree with eth-utils and pyrlp."""
+    for _ in range(50):
+        address = os.urandom(20)
+        assert checksummed(address) == to_checksum_address(address)
+    samples = [b"", b"\x00", b"\x7f", b"\x80", os.urandom(55), os.urandom(56), os.urandom(1000)]
+    items: list[Any] = [*samples, [], [samples, [samples[:2], []]], [os.urandom(32)] * 17]
+    for item in items:
+        assert decode_rlp(rlp.encode(item), "t", "x") == rlp.decode(rlp.encode(item))
+    for bad in (
+        b"\x81\x05",
+        b"\xb8\x05hello",
+        b"\x83ab",
+        b"\xc2\x80",
+        b"\x80\x80",
+        b"\xb9\x00\x40" + bytes(64),
+    ):
+        with pytest.raises(ProofInvalid, match="not valid RLP"):
+            decode_rlp(bad, "t", "x")
+    nested: list[Any] = []
+    for _ in range(20):
+        nested = [nested]
+    with pytest.raises(ProofInvalid, match="not valid RLP"):
+        decode_rlp(rlp.encode(nested), "t", "x")  # nested deeper than any proof needs

@@ -1,5 +1,5 @@
-// The wire form of proof material in the browser: hex, canonical RLP, integers, and the one
-// error type. Mirrors ledger/proofs/codec.py: the same malformed input fails with the same
+// The wire form of proof material in the browser: hex identifiers, base64 blobs, canonical
+// RLP, integers, and the one error type. Mirrors ledger/proofs/codec.py: the same malformed input fails with the same
 // part and problem.
 import { keccak_256 } from "@noble/hashes/sha3.js";
 
@@ -27,6 +27,17 @@ export function parseHex(value, name, part, size) {
   if (size !== undefined && out.length !== size) {
     throw invalid(part, "malformed", `${name} must be ${size} bytes, not ${out.length}`);
   }
+  return out;
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** A base64 string (standard alphabet, padded, nothing else) as bytes: trie nodes, header RLP. */
+export function parseBlob(value, name, part) {
+  if (typeof value !== "string" || !BASE64.test(value)) throw invalid(part, "malformed", `${name} must be a base64 string`);
+  const text = atob(value);
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
   return out;
 }
 
@@ -67,7 +78,9 @@ export function readList(obj, key, part) {
 }
 
 export const readNodes = (obj, key, part) =>
-  readList(obj, key, part).map((v, i) => parseHex(v, `${key}[${i}]`, part));
+  readList(obj, key, part).map((v, i) => parseBlob(v, `${key}[${i}]`, part));
+
+const MAX_RLP_DEPTH = 16; // headers, trie nodes and receipts nest 4 deep at most
 
 /** A canonical RLP item: a Uint8Array or an array of items; anything else is malformed. */
 export function decodeRlp(bytes, part, what) {
@@ -79,8 +92,8 @@ export function decodeRlp(bytes, part, what) {
     if (len < 56) throw fail();
     return len;
   }
-  function item(at) {
-    if (at >= bytes.length) throw fail();
+  function item(at, depth) {
+    if (at >= bytes.length || depth > MAX_RLP_DEPTH) throw fail();
     const p = bytes[at];
     let start, len, list;
     if (p < 0x80) return [bytes.subarray(at, at + 1), at + 1];
@@ -96,14 +109,14 @@ export function decodeRlp(bytes, part, what) {
     }
     const items = [];
     for (let pos = start; pos < end; ) {
-      const [child, next] = item(pos);
+      const [child, next] = item(pos, depth + 1);
       if (next > end) throw fail();
       items.push(child);
       pos = next;
     }
     return [items, end];
   }
-  const [result, end] = item(0);
+  const [result, end] = item(0, 0);
   if (end !== bytes.length) throw fail();
   return result;
 }

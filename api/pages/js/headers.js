@@ -1,6 +1,6 @@
 // Block headers in the browser: decode the RLP of every field, re-hash, and link to a trusted
 // hash (a checkpoint's, or a child's parent hash). Mirrors ledger/proofs/headers.py.
-import { decodeRlp, equal, invalid, keccak, readBytes, readInt, readList, toBigInt, toHex } from "./codec.js";
+import { decodeRlp, equal, invalid, keccak, parseBlob, readBytes, readField, readInt, readList, toBigInt, toHex } from "./codec.js";
 
 const PART = "header";
 const BASE_FIELDS = 15;
@@ -39,7 +39,7 @@ export function decodeHeader(raw) {
 
 /** A header object {number, hash, rlp}; the claims must match what the RLP encodes. */
 export function readHeader(obj) {
-  const header = decodeHeader(readBytes(obj, "rlp", PART));
+  const header = decodeHeader(parseBlob(readField(obj, "rlp"), "rlp", PART));
   if (readInt(obj, "number", PART) !== header.number) {
     throw invalid(PART, "claim_mismatch", `says block ${obj.number} but encodes ${header.number}`);
   }
