@@ -2,11 +2,12 @@
 
 ``prove_storage`` asks the node for ``eth_getProof`` (the account's path in the state trie
 under ``keccak(address)``, and each slot's path in the account's storage trie under
-``keccak(slot)``). Offline, ``verify_storage`` walks the account proof from the trusted
-header's ``stateRoot`` to the account ``[nonce, balance, storageRoot, codeHash]``, then each
-slot's proof from that ``storageRoot`` to the slot's value (absent: zero). Only the slots
-the caller names are read, and each must have its own proof: a proof of another slot, of
-another account or against another block's state is named, never read as the wanted one.
+``keccak(slot)``). The slots' proofs share their top nodes, so they travel merged: each
+node once (``mpt.merge``). Offline, ``verify_storage`` walks the account proof from the
+trusted header's ``stateRoot`` to the account ``[nonce, balance, storageRoot, codeHash]``,
+then each slot's path from that ``storageRoot`` to the slot's value (absent: zero). Every
+slot the caller wants must be among the proven ones: a proof of another slot, of another
+account or against another block's state is named, never read as the wanted one.
 
 Where a value lives is Solidity's storage layout: ``mapping_slot`` (``keccak256(key .
 slot)``, nested by chaining) and ``unpack`` for the fields packed in one slot.
@@ -47,36 +48,35 @@ class Account:
 
 @dataclass(frozen=True)
 class StorageProof:
-    """The account proof of ``address`` and one proof per slot, at one block."""
+    """At one block: the account proof of ``address``, and one proof of all of ``slots``
+    (their paths' nodes, each once, in the order the slots' paths first meet them)."""
 
     address: bytes
     account_nodes: tuple[bytes, ...]
-    slots: Mapping[int, tuple[bytes, ...]]
+    slots: tuple[int, ...]
+    nodes: tuple[bytes, ...]
 
     def to_json(self) -> dict[str, Any]:
         return {
             "address": hex_of(self.address),
             "accountNodes": blob_list(self.account_nodes),
-            "slots": [
-                {"slot": hex_of(slot.to_bytes(32, "big")), "nodes": blob_list(nodes)}
-                for slot, nodes in self.slots.items()
-            ],
+            "slots": [hex_of(slot.to_bytes(32, "big")) for slot in self.slots],
+            "storageNodes": blob_list(self.nodes),
         }
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> StorageProof:
-        slots: dict[int, tuple[bytes, ...]] = {}
-        for i, item in enumerate(read_list(obj, "slots", PART)):
-            if not isinstance(item, Mapping):
-                raise ProofInvalid(PART, "malformed", f"slots[{i}] must be an object")
-            slot = int.from_bytes(read_bytes(item, "slot", PART, 32), "big")
-            if slot in slots:
-                raise ProofInvalid(PART, "malformed", f"slot {hex(slot)} is proven twice")
-            slots[slot] = read_nodes(item, "nodes", PART)
+        slots = tuple(
+            int.from_bytes(parse_hex(s, f"slots[{i}]", PART, 32), "big")
+            for i, s in enumerate(read_list(obj, "slots", PART))
+        )
+        if len(set(slots)) != len(slots):
+            raise ProofInvalid(PART, "malformed", "a slot is listed twice")
         return cls(
             read_bytes(obj, "address", "account", 20),
             read_nodes(obj, "accountNodes", "account"),
             slots,
+            read_nodes(obj, "storageNodes", PART),
         )
 
 
@@ -112,19 +112,20 @@ def unpack(value: int, offset: int, size: int) -> int:
 
 
 def prove_storage(rpc: Rpc, address: str, slots: Iterable[int], block: int) -> StorageProof:
-    """``eth_getProof`` of ``slots`` of ``address`` at ``block``."""
-    wanted = list(dict.fromkeys(slots))
+    """``eth_getProof`` of ``slots`` of ``address`` at ``block``, the slots' proofs merged."""
+    wanted = tuple(dict.fromkeys(slots))
     answer = rpc.call(
         "eth_getProof", [address, [hex_of(s.to_bytes(32, "big")) for s in wanted], hex(block)]
     )
-    nodes = {
-        int(p["key"], 16): tuple(parse_hex(n, "proof", PART) for n in p["proof"])
+    proofs = {
+        int(p["key"], 16): [parse_hex(n, "proof", PART) for n in p["proof"]]
         for p in answer["storageProof"]
     }
     return StorageProof(
         parse_hex(address, "address", PART, 20),
         tuple(parse_hex(n, "accountProof", "account") for n in answer["accountProof"]),
-        {s: nodes[s] for s in wanted},
+        wanted,
+        mpt.merge([proofs[s] for s in wanted]),
     )
 
 
@@ -161,13 +162,14 @@ def verify_storage(
 ) -> dict[int, int]:
     """The value of each of ``slots`` of ``address`` as of ``header``'s block (0 if unset)."""
     account = verify_account(proof, header, address)
-    values = {}
     for slot in slots:
-        nodes = proof.slots.get(slot)
-        if nodes is None:
+        if slot not in proof.slots:
             raise ProofInvalid(PART, "missing_slot", f"no proof of slot {hex(slot)}")
+    nodes = mpt.Nodes(proof.nodes, PART)
+    values = {}
+    for slot in proof.slots:
         where = f"slot {hex(slot)}"
-        key = keccak(slot.to_bytes(32, "big"))
-        raw = mpt.walk(account.storage_root, key, nodes, PART, f"{where}: ")
+        raw = nodes.walk(account.storage_root, keccak(slot.to_bytes(32, "big")), f"{where}: ")
         values[slot] = 0 if raw is None else to_int(decode_rlp(raw, PART, where), PART, where)
+    nodes.finish()
     return values

@@ -92,6 +92,8 @@ WEEK = 7 * 24 * 3600
 class Report:
     documents: int
     per_block: int
+    extra_slots: int
+    extra_accounts: int
     sizes: dict[str, int]  # bytes of minified JSON
     header_rlp_bytes: int
     nodes: dict[str, int]  # trie nodes per proof
@@ -117,10 +119,11 @@ class Report:
 # ---------------------------------------------------------------------- the chain
 
 
-def fill(url: str, documents: int, per_block: int, progress: Progress) -> dict[str, Any]:
+def fill(url: str, args: argparse.Namespace, progress: Progress) -> dict[str, Any]:
     """Deploy, admit an exporter, register ``documents``; the subject registration's facts."""
+    documents, per_block = args.documents, args.per_block
     w3 = connect(url)
-    rpc = Rpc(url)
+    rpc = Rpc(url, timeout=600)  # mining after a million stand-in slots rebuilds a big trie
     admin, exporter = Account.create(), Account.create()
     for who in (admin, exporter):
         w3.eth.wait_for_transaction_receipt(
@@ -170,6 +173,7 @@ def fill(url: str, documents: int, per_block: int, progress: Progress) -> dict[s
         last = [(fp, str(h)) for (fp, _), h in zip(batch, hashes, strict=True)]
         if first // per_block % 10 == 0:
             progress(f"registered {first + len(batch):,} documents")
+    grow(rpc, registry.address, args.extra_slots, args.extra_accounts, progress)
     for _ in range(3):
         rpc.call("evm_mine", [])  # the status checkpoint signs a later block
     rpc.call("evm_setAutomine", [True])
@@ -188,6 +192,29 @@ def fill(url: str, documents: int, per_block: int, progress: Progress) -> dict[s
         "doc_slot": _declared_at(rpc, registry.address, fingerprint, head),
         "key_slot": _declared_at(rpc, registry.address, exporter.address, head),
     }
+
+
+def grow(rpc: Rpc, contract: str, slots: int, accounts: int, progress: Progress) -> None:
+    """Stand-ins for a larger ledger and chain: ``slots`` random storage slots in the contract
+    (as many more documents' records would be: keys are keccak hashes either way) and
+    ``accounts`` funded random accounts in the state trie (anvil_setStorageAt/setBalance)."""
+    for done in range(0, slots, 1000):
+        value = "0x" + os.urandom(32).hex()
+        rpc.batch(
+            [
+                ("anvil_setStorageAt", [contract, "0x" + os.urandom(32).hex(), value])
+                for _ in range(min(1000, slots - done))
+            ]
+        )
+        if done % 100_000 == 0:
+            progress(f"{done:,} extra storage slots")
+    for done in range(0, accounts, 1000):
+        rpc.batch(
+            [
+                ("anvil_setBalance", ["0x" + os.urandom(20).hex(), "0x1"])
+                for _ in range(min(1000, accounts - done))
+            ]
+        )
 
 
 def _declared_at(rpc: Rpc, contract: str, key: bytes | str, block: int) -> int:
@@ -313,7 +340,7 @@ def reference_check(material: dict[str, Any], expect: dict[str, Any]) -> None:
         state_header[3], keccak(bytes.fromhex(storage["address"][2:])), storage["accountNodes"]
     )
     for slot in storage["slots"]:
-        _py_trie(rlp.decode(account)[2], keccak(bytes.fromhex(slot["slot"][2:])), slot["nodes"])
+        _py_trie(rlp.decode(account)[2], keccak(bytes.fromhex(slot[2:])), storage["storageNodes"])
 
 
 def _py_trie(root: bytes, key: bytes, nodes: list[str]) -> bytes:
@@ -416,7 +443,7 @@ def measure(args: argparse.Namespace, progress: Progress) -> Report:
         chain.start()
         try:
             progress(f"anvil on {chain.url}: registering {args.documents:,} documents")
-            world = fill(chain.url, args.documents, args.per_block, progress)
+            world = fill(chain.url, args, progress)
             material, expect = produce(world)
         finally:
             chain.stop()
@@ -447,12 +474,14 @@ def measure(args: argparse.Namespace, progress: Progress) -> Report:
     return Report(
         documents=args.documents,
         per_block=args.per_block,
+        extra_slots=args.extra_slots,
+        extra_accounts=args.extra_accounts,
         sizes=sizes,
         header_rlp_bytes=len(b64decode(header_json["rlp"])),
         nodes={
             "receipt": len(registration["receipt"]["nodes"]),
             "account": len(status["storage"]["accountNodes"]),
-            "slots": sum(len(s["nodes"]) for s in status["storage"]["slots"]),
+            "slots": len(status["storage"]["storageNodes"]),
         },
         python_ms=python_ms,
         python_reference_ms=reference_ms,
@@ -476,14 +505,15 @@ def table(r: Report) -> str:
         else f"{r.browser_ms:.2f} ms (first {r.browser_first_ms:.1f} ms)"
     )
     rows = [
-        f"chain: anvil (Cancun), {r.documents:,} documents, {r.per_block} registrations in the subject's block",
+        f"chain: anvil (Cancun), {r.documents:,} documents (+{r.extra_slots:,} stand-in storage slots, "
+        f"+{r.extra_accounts:,} accounts), {r.per_block} registrations in the subject's block",
         "",
         "size of one registration's proof material (minified JSON; blobs base64)",
         f"  total                       {s['material']:>7,} B = {r.material_kb:.1f} KB   target <= {TARGETS['material_kb']:.0f} KB",
         f"  a header                    {s['header']:>7,} B  (RLP {r.header_rlp_bytes} B)",
         f"  a checkpoint (2 signatures) {s['checkpoint']:>7,} B",
         f"  receipt proof               {s['receipt_proof']:>7,} B  ({r.nodes['receipt']} nodes)",
-        f"  storage proof, 2 slots      {s['storage_proof']:>7,} B  ({r.nodes['account']} account nodes, {r.nodes['slots']} slot nodes)",
+        f"  storage proof, 2 slots      {s['storage_proof']:>7,} B  ({r.nodes['account']} account nodes, {r.nodes['slots']} storage nodes)",
         f"  registration linked to the status checkpoint by {s['linked_headers']} headers: {s['linked_anchor']:,} B "
         f"({per_header:,.0f} B a header)",
         "",
@@ -504,6 +534,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--documents", type=int, default=20_000)
     parser.add_argument("--per-block", type=int, default=400, help="registrations per block")
     parser.add_argument("--runs", type=int, default=200, help="checks per median")
+    parser.add_argument(
+        "--extra-slots",
+        type=int,
+        default=0,
+        help="random storage slots added to the contract (a larger ledger's storage trie)",
+    )
+    parser.add_argument(
+        "--extra-accounts",
+        type=int,
+        default=0,
+        help="random funded accounts added to the chain (a larger state trie)",
+    )
     parser.add_argument("--no-browser", action="store_true", help="skip headless Chromium")
     parser.add_argument("--json", action="store_true", help="print machine-readable results")
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")

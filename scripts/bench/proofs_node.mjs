@@ -30,7 +30,7 @@ async function reference({ material }) {
   const account = await verifyMerkleProof(keccak_256(hexToBytes(storage.address)), storage.accountNodes.map(blob), { root: state[3] });
   const storageRoot = RLP.decode(account)[2];
   for (const slot of storage.slots) {
-    await verifyMerkleProof(keccak_256(hexToBytes(slot.slot)), slot.nodes.map(blob), { root: storageRoot });
+    await verifyMerkleProof(keccak_256(hexToBytes(slot)), storage.storageNodes.map(blob), { root: storageRoot });
   }
 }
 

@@ -684,7 +684,6 @@ def storage_cases(world: World) -> list[Case]:
         "slots": [hex(s) for s in slots],
         "storage": proof,
     }
-    doc = proof["slots"][0]
     for what, nodes, problem in node_tampers(proof["accountNodes"]):
         cases.append(
             _case(
@@ -694,32 +693,42 @@ def storage_cases(world: World) -> list[Case]:
                 invalid("account", problem),
             )
         )
-    for what, nodes, problem in node_tampers(doc["nodes"]):
-        tampered = {**proof, "slots": [{**doc, "nodes": nodes}, *proof["slots"][1:]]}
+    for what, nodes, problem in node_tampers(proof["storageNodes"]):
         cases.append(
             _case(
                 f"storage proof with {what}",
                 "storage",
-                {**base, "storage": tampered},
+                {**base, "storage": {**proof, "storageNodes": nodes}},
                 invalid("storage", problem),
             )
         )
     other = _other_slot(world, slots[0])
     _, other_proof, _ = proven(world.big_block, other)
-    relabelled = {**doc, "nodes": other_proof["slots"][0]["nodes"]}
     later_header, later_proof, _ = proven(world.revoked_block, world.fingerprints[0])
     cases += [
         _case(
             "storage proof of another slot",
             "storage",
-            {**base, "storage": {**proof, "slots": [relabelled, *proof["slots"][1:]]}},
+            {**base, "storage": {**proof, "storageNodes": other_proof["storageNodes"]}},
             invalid("storage", "node_mismatch"),
         ),
         _case(
-            "storage proofs lacking a wanted slot",
+            "storage proof lacking a wanted slot",
             "storage",
             {**base, "storage": {**proof, "slots": proof["slots"][1:]}},
             invalid("storage", "missing_slot"),
+        ),
+        _case(
+            "storage proof with a node of another proof added",
+            "storage",
+            {
+                **base,
+                "storage": {
+                    **proof,
+                    "storageNodes": [*proof["storageNodes"], other_proof["storageNodes"][1]],
+                },
+            },
+            invalid("storage", "extra_nodes"),
         ),
         _case(
             "storage proof of another block",
@@ -740,9 +749,9 @@ def storage_cases(world: World) -> list[Case]:
             invalid("account", "wrong_account"),
         ),
         _case(
-            "storage proof with a slot proven twice",
+            "storage proof with a slot listed twice",
             "storage",
-            {**base, "storage": {**proof, "slots": [doc, *proof["slots"]]}},
+            {**base, "storage": {**proof, "slots": [proof["slots"][0], *proof["slots"]]}},
             invalid("storage", "malformed"),
         ),
     ]

@@ -1,7 +1,8 @@
-// Merkle-Patricia proofs in the browser: from a trusted root, through the proof's nodes, to a
+// Merkle-Patricia proofs in the browser: from a trusted root, through the proof's nodes (each
+// new one hashing to its parent's reference; one met before is met again by its hash), to a
 // key's value (null: the proof shows the key absent). Mirrors ledger/proofs/mpt.py, problem
 // for problem: node_mismatch, incomplete, extra_nodes, malformed.
-import { decodeRlp, equal, invalid, keccak } from "./codec.js";
+import { decodeRlp, equal, invalid, keccak, toHex } from "./codec.js";
 
 const EMPTY_ROOT = keccak(Uint8Array.of(0x80));
 
@@ -11,74 +12,85 @@ function nibbles(key) {
   return out;
 }
 
-export function walk(root, key, nodes, part, label = "") {
-  const fail = (problem, message) => invalid(part, problem, label + message);
-  const path = nibbles(key);
-  if (equal(root, EMPTY_ROOT) && nodes.length === 0) return null;
-  let reference = root;
-  let used = 0;
-  let value;
-  for (;;) {
-    let node;
-    if (Array.isArray(reference)) node = reference; // embedded in its parent
-    else {
-      if (used === nodes.length) throw fail("incomplete", `the proof ends after ${used} nodes, before the key's path`);
-      if (!equal(keccak(nodes[used]), reference)) {
-        const where = used === 0 ? "the root" : `node ${used - 1}`;
-        throw fail("node_mismatch", `node ${used} does not hash to what ${where} references`);
-      }
-      node = decodeRlp(nodes[used], part, `node ${used}`);
-      used += 1;
+export class Nodes {
+  constructor(raw, part) {
+    this.raw = raw;
+    this.part = part;
+    this.used = 0;
+    this.met = new Map();
+  }
+
+  fail(problem, message) {
+    return invalid(this.part, problem, message);
+  }
+
+  take(reference, label) {
+    const known = this.met.get(toHex(reference));
+    if (known !== undefined) return known;
+    if (this.used === this.raw.length) throw this.fail("incomplete", `${label}the proof ends after ${this.used} nodes, before the key's path`);
+    if (!equal(keccak(this.raw[this.used]), reference)) {
+      throw this.fail("node_mismatch", `${label}node ${this.used} does not hash to what the root or its parent references`);
     }
-    if (!Array.isArray(node)) throw fail("malformed", `node ${used - 1} is not a list`);
-    if (node.length === 17) {
-      if (path.length === 0) {
-        value = leafValue(node[16], part);
-        break;
-      }
-      const child = node[path.shift()];
-      if (child instanceof Uint8Array && child.length === 0) {
-        value = null;
-        break;
-      }
-      reference = childReference(child, part, used);
-    } else if (node.length === 2) {
-      const encoded = node[0];
-      if (!(encoded instanceof Uint8Array)) throw fail("malformed", `node ${used - 1} has a bad path`);
-      const [segment, leaf] = hexPrefix(encoded, part);
-      if (leaf) {
-        value = segment.length === path.length && segment.every((n, i) => n === path[i]) ? leafValue(node[1], part) : null;
-        break;
-      }
-      if (segment.length === 0) throw fail("malformed", `node ${used - 1} extends by no nibble`);
-      if (!segment.every((n, i) => n === path[i])) {
-        value = null;
-        break;
-      }
-      path.splice(0, segment.length);
-      reference = childReference(node[1], part, used);
-    } else throw fail("malformed", `node ${used - 1} has ${node.length} items`);
+    const node = decodeRlp(this.raw[this.used], this.part, `${label}node ${this.used}`);
+    this.met.set(toHex(reference), node);
+    this.used += 1;
+    return node;
   }
-  if (used !== nodes.length) {
-    throw fail("extra_nodes", `${nodes.length - used} node(s) follow the end of the key's path: a proof of another key?`);
+
+  /** The value under `key` in the trie of `root` (null: proven absent). */
+  walk(root, key, label = "") {
+    if (equal(root, EMPTY_ROOT)) return null;
+    const path = nibbles(key);
+    let reference = root;
+    for (;;) {
+      const node = Array.isArray(reference) ? reference : this.take(reference, label);
+      if (!Array.isArray(node)) throw this.fail("malformed", `${label}a trie node is not a list`);
+      if (node.length === 17) {
+        if (path.length === 0) return this.value(node[16], label);
+        const child = node[path.shift()];
+        if (child instanceof Uint8Array && child.length === 0) return null;
+        reference = this.reference(child, label);
+      } else if (node.length === 2) {
+        const encoded = node[0];
+        if (!(encoded instanceof Uint8Array)) throw this.fail("malformed", `${label}a trie node has a bad path`);
+        const [segment, leaf] = this.hexPrefix(encoded, label);
+        if (leaf) return segment.length === path.length && segment.every((n, i) => n === path[i]) ? this.value(node[1], label) : null;
+        if (segment.length === 0) throw this.fail("malformed", `${label}an extension node extends by no nibble`);
+        if (!segment.every((n, i) => n === path[i])) return null;
+        path.splice(0, segment.length);
+        reference = this.reference(node[1], label);
+      } else throw this.fail("malformed", `${label}a trie node has ${node.length} items`);
+    }
   }
+
+  /** Every node was on some key's path. */
+  finish() {
+    if (this.used !== this.raw.length) {
+      throw this.fail("extra_nodes", `${this.raw.length - this.used} node(s) are on no proven key's path: a proof of another key?`);
+    }
+  }
+
+  hexPrefix(encoded, label) {
+    const flag = encoded.length ? encoded[0] >> 4 : 99;
+    if (flag > 3 || ((flag === 0 || flag === 2) && encoded[0] & 15)) throw this.fail("malformed", `${label}a trie node has a bad path prefix`);
+    return [nibbles(encoded).slice(flag & 1 ? 1 : 2), Boolean(flag & 2)];
+  }
+
+  reference(child, label) {
+    if (Array.isArray(child) || (child instanceof Uint8Array && child.length === 32)) return child;
+    throw this.fail("malformed", `${label}a trie node holds a bad child reference`);
+  }
+
+  value(value, label) {
+    if (!(value instanceof Uint8Array)) throw this.fail("malformed", `${label}a trie value is not a byte string`);
+    return value.length ? value : null;
+  }
+}
+
+/** The value under `key` that the proof `nodes` (of that key alone) shows. */
+export function walk(root, key, nodes, part) {
+  const proof = new Nodes(nodes, part);
+  const value = proof.walk(root, key);
+  proof.finish();
   return value;
-}
-
-function hexPrefix(encoded, part) {
-  const flag = encoded.length ? encoded[0] >> 4 : 99;
-  if (flag > 3 || ((flag === 0 || flag === 2) && encoded[0] & 15)) {
-    throw invalid(part, "malformed", "a trie node has a bad path prefix");
-  }
-  return [nibbles(encoded).slice(flag & 1 ? 1 : 2), Boolean(flag & 2)];
-}
-
-function childReference(child, part, used) {
-  if (Array.isArray(child) || (child instanceof Uint8Array && child.length === 32)) return child;
-  throw invalid(part, "malformed", `node ${used - 1} holds a bad child reference`);
-}
-
-function leafValue(value, part) {
-  if (!(value instanceof Uint8Array)) throw invalid(part, "malformed", "a trie value is not a byte string");
-  return value.length ? value : null;
 }

@@ -1,22 +1,18 @@
-// Storage proofs in the browser: an account proven in a header's stateRoot, then each wanted
-// slot in its storageRoot (absent: zero). Mirrors ledger/proofs/storage.py.
-import { bigToBytes32, concat, decodeRlp, equal, invalid, keccak, readBytes, readList, readNodes, toBigInt, toHex } from "./codec.js";
-import { walk } from "./mpt.js";
+// Storage proofs in the browser: an account proven in a header's stateRoot, then the proven
+// slots (their paths' nodes merged, each once) in its storageRoot (absent: zero). Mirrors ledger/proofs/storage.py.
+import { bigToBytes32, concat, decodeRlp, equal, invalid, keccak, parseHex, readBytes, readList, readNodes, toBigInt, toHex } from "./codec.js";
+import { Nodes, walk } from "./mpt.js";
 
 const PART = "storage";
 
 export function readStorageProof(obj) {
-  const slots = new Map();
-  readList(obj, "slots", PART).forEach((item, i) => {
-    if (item === null || typeof item !== "object" || Array.isArray(item)) throw invalid(PART, "malformed", `slots[${i}] must be an object`);
-    const slot = toHex(readBytes(item, "slot", PART, 32));
-    if (slots.has(slot)) throw invalid(PART, "malformed", `slot ${slot} is proven twice`);
-    slots.set(slot, readNodes(item, "nodes", PART));
-  });
+  const slots = readList(obj, "slots", PART).map((s, i) => parseHex(s, `slots[${i}]`, PART, 32));
+  if (new Set(slots.map(toHex)).size !== slots.length) throw invalid(PART, "malformed", "a slot is listed twice");
   return {
     address: readBytes(obj, "address", "account", 20),
     accountNodes: readNodes(obj, "accountNodes", "account"),
     slots,
+    nodes: readNodes(obj, "storageNodes", PART),
   };
 }
 
@@ -44,16 +40,20 @@ export function verifyAccount(proof, header, address) {
 /** Map of slot (0x-hex, 32 bytes) -> value (BigInt) of `address` as of the header's block. */
 export function verifyStorage(proof, header, address, slots) {
   const account = verifyAccount(proof, header, address);
+  const proven = new Set(proof.slots.map(toHex));
+  for (const slot of slots) {
+    if (!proven.has(toHex(slot))) throw invalid(PART, "missing_slot", `no proof of slot ${hexNumber(toHex(slot))}`);
+  }
+  const nodes = new Nodes(proof.nodes, PART);
   const values = new Map();
-  for (const slotBytes of slots) {
+  for (const slotBytes of proof.slots) {
     const slot = toHex(slotBytes);
-    const nodes = proof.slots.get(slot);
-    if (nodes === undefined) throw invalid(PART, "missing_slot", `no proof of slot ${hexNumber(slot)}`);
     const where = `slot ${hexNumber(slot)}`;
-    const raw = walk(account.storageRoot, keccak(slotBytes), nodes, PART, `${where}: `);
+    const raw = nodes.walk(account.storageRoot, keccak(slotBytes), `${where}: `);
     values.set(slot, raw === null ? 0n : toBigInt(decodeRlp(raw, PART, where), PART, where));
   }
+  nodes.finish();
   return values;
 }
 
-const hexNumber = (slot) => "0x" + (BigInt(slot).toString(16));
+const hexNumber = (slot) => "0x" + BigInt(slot).toString(16);
