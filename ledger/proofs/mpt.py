@@ -54,7 +54,8 @@ class Nodes:
             return self.met[reference]
         if self.used == len(self.raw):
             raise self.fail(
-                "incomplete", f"{label}the proof ends after {self.used} nodes, before the key's path"
+                "incomplete",
+                f"{label}the proof ends after {self.used} nodes, before the key's path",
             )
         if keccak(self.raw[self.used]) != reference:
             raise self.fail(

@@ -28,6 +28,7 @@ from ledger.errors import ProofInvalid
 from ledger.proofs import mpt
 from ledger.proofs.codec import (
     blob_list,
+    checksummed,
     decode_rlp,
     hex_of,
     parse_hex,
@@ -239,4 +240,7 @@ def decode_event(abi: Mapping[str, Any], log: Log) -> dict[str, Any]:
     except Exception as exc:  # eth-abi raises several unrelated types for bad data
         raise ProofInvalid("event", "malformed", f"the {abi['name']} data does not decode") from exc
     args.update(zip(names, values, strict=True))
+    for item in abi["inputs"]:  # addresses as web3 gives them: EIP-55 mixed case
+        if item["type"] == "address" and isinstance(args.get(item["name"]), str):
+            args[item["name"]] = checksummed(bytes.fromhex(args[item["name"]][2:]))
     return args
