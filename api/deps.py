@@ -1,10 +1,11 @@
-"""Typed dependencies of the routes: the runtime's parts and the calling actor."""
+"""Typed dependencies of the routes: the runtime's parts, the calling actor and the language
+of the names in the answer."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ledger.flows import Actor, Documents, Runtime, Verifier
@@ -36,7 +37,27 @@ def get_actor(
     return get_runtime(request).api_keys.authenticate(credentials.credentials)
 
 
+def answer_language(
+    request: Request,
+    lang: Annotated[
+        str | None,
+        Query(
+            description="Language of the names in the answer (document types): en, ru, kk, "
+            "fa (Dari) or ps (Pashto); default Accept-Language, else English. Codes never change."
+        ),
+    ] = None,
+) -> str:
+    """``?lang=``, else the best ``Accept-Language`` match, else English."""
+    # imported here: the pages package imports this module for its own routes
+    from api.pages.i18n import DEFAULT, from_accept_language, known
+
+    if lang and known(lang):
+        return known(lang) or DEFAULT
+    return from_accept_language(request.headers.get("accept-language", "")) or DEFAULT
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+LangDep = Annotated[str, Depends(answer_language)]
 DocumentsDep = Annotated[Documents, Depends(get_documents)]
 VerifierDep = Annotated[Verifier, Depends(get_verifier)]
 ActorDep = Annotated[Actor | None, Depends(get_actor)]

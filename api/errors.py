@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.deps import answer_language
 from api.schemas import DocumentOut
 from ledger import errors
 from ledger.flows import DocumentExists, TooLarge, Unauthenticated
@@ -32,12 +33,13 @@ def status_of(exc: errors.LedgerError) -> int:
     return 400
 
 
-async def ledger_error(_: Request, exc: Exception) -> JSONResponse:
+async def ledger_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, errors.LedgerError)
     status = status_of(exc)
     body: dict[str, object] = {"detail": str(exc), "error": type(exc).__name__}
     if isinstance(exc, DocumentExists):
-        body["record"] = DocumentOut.of(exc.record).model_dump(mode="json")
+        lang = answer_language(request, request.query_params.get("lang"))
+        body["record"] = DocumentOut.of(exc.record, lang).model_dump(mode="json")
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}

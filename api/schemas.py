@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from api.pages.i18n import DEFAULT, doc_type_name
 from ledger.index import AttestationView, DocumentView, HistoryEntry, Issuer
 
 
@@ -31,8 +32,11 @@ class IssuerOut(BaseModel):
 class DocumentOut(BaseModel):
     sha256: str = Field(description="SHA-256 of the file's exact bytes (hex)")
     cid: str = Field(description="IPFS CIDv1 (base32)")
-    doc_type: int = Field(description="UN/EDIFACT 1001 document name code")
-    doc_type_name: str
+    doc_type: int = Field(description="UN/EDIFACT 1001 document name code (the stable field)")
+    doc_type_name: str = Field(
+        description="The document type's name in the answer's language (?lang= or "
+        "Accept-Language; English by default)"
+    )
     consignment_ref: str
     metadata_cid: str | None
     issuer: IssuerOut
@@ -50,12 +54,12 @@ class DocumentOut(BaseModel):
     revoked_reason: int | None = None
 
     @classmethod
-    def of(cls, d: DocumentView) -> DocumentOut:
+    def of(cls, d: DocumentView, lang: str = DEFAULT) -> DocumentOut:
         return cls(
             sha256=d.sha256,
             cid=d.cid,
             doc_type=d.doc_type,
-            doc_type_name=d.doc_type_name,
+            doc_type_name=doc_type_name(d.doc_type, lang),
             consignment_ref=d.consignment_ref,
             metadata_cid=d.metadata_cid,
             issuer=IssuerOut.of(d.issuer),

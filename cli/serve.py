@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 
 import typer
 import uvicorn
 from rich.console import Console
 
 from ledger.config import get_settings
+from ledger.datadir import PRIVATE_UMASK
 from ledger.flows import Runtime, ensure_demo
 
 console = Console(stderr=True)
@@ -21,6 +23,7 @@ def serve(
 ) -> None:
     """Serve the API (OpenAPI docs at /docs) until interrupted."""
     settings = get_settings()
+    os.umask(PRIVATE_UMASK)  # whatever the service creates (SQLite's journals...) is private
     if demo:
         rt = Runtime.open(settings)
         rt.check_chain()

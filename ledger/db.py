@@ -10,6 +10,7 @@ index it came from, so any row can be re-checked against the chain.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import (
@@ -27,6 +28,8 @@ from sqlalchemy import (
     event,
     inspect,
 )
+
+from ledger.datadir import PRIVATE_FILE, private_dir
 
 metadata = MetaData()
 
@@ -196,6 +199,13 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
 
+def _create_private(path: Path) -> None:
+    """Create the SQLite file as mode 600 before SQLite does (its -wal and -shm files then
+    take the same mode)."""
+    private_dir(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
+
+
 def make_engine(url: str, durable: bool = True) -> Engine:
     """An engine for ``url``; SQLite runs in WAL mode.
 
@@ -209,6 +219,8 @@ def make_engine(url: str, durable: bool = True) -> Engine:
         # with SQLAlchemy's default (5 + 10 overflow) every overflow connection is closed
         # on return and reopened, with its PRAGMAs, on the next request.
         in_memory = url in ("sqlite://", "sqlite:///:memory:")  # one shared connection
+        if not in_memory and url.startswith("sqlite:///"):
+            _create_private(Path(url.removeprefix("sqlite:///")))
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},

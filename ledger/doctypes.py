@@ -1,4 +1,8 @@
-"""UN/EDIFACT 1001 document name codes that the ledger accepts, with their English names."""
+"""UN/EDIFACT 1001 document name codes that the ledger accepts, with their English names.
+
+These English names are the one source of the English wording everywhere (API, CSV, CLI,
+pages); the other languages name the same codes in ``api/pages/i18n/<lang>.json``.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +15,16 @@ DOCUMENT_TYPES: dict[int, str] = {
     380: "Commercial invoice",
     705: "Bill of lading",
     720: "Rail consignment note (CIM/SMGS)",
-    722: "Road list-SMGS",
-    830: "Goods declaration for exportation",
+    722: "SMGS road list",
+    830: "Export goods declaration",
     851: "Phytosanitary certificate",
     852: "Sanitary certificate",
     853: "Veterinary certificate",
     856: "Inspection certificate",
     861: "Certificate of origin",
-    864: "Preference certificate of origin",
-    929: "Goods declaration for importation",
-    950: "Goods declaration for customs transit",
+    864: "Preferential certificate of origin",
+    929: "Import goods declaration",
+    950: "Customs transit declaration",
     952: "TIR carnet",
 }
 

@@ -16,7 +16,10 @@ what to do next. The API maps the categories to HTTP statuses in one handler::
     │                          also an instance of one category above (see ``ledger.chain.sender``)
     ├── DeploymentError        no deployment, or one that the chain no longer holds
     ├── IntegrityError         bytes that do not match their hash or CID
-    │   └── CidMismatch
+    │   ├── CidMismatch
+    │   └── SealBroken         sealed bytes that do not open: wrong key, or altered,
+    │                          truncated or reordered ciphertext, or a key wrap for
+    │                          another document or recipient
     └── ProofError             offline proof material (headers, receipt and storage proofs,
         │                      checkpoints) that cannot be relied on; ``part`` and ``problem``
         │                      name where and what (see ``ledger.proofs``)
@@ -75,6 +78,10 @@ class IntegrityError(LedgerError):
 
 class CidMismatch(IntegrityError):
     """An IPFS node computed a different CID than ours for the same bytes."""
+
+
+class SealBroken(IntegrityError):
+    """Sealed bytes do not open with the key given; nothing of them may be used."""
 
 
 class ContentNotFound(NotFound):

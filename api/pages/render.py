@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from api.pages import formats
 from api.pages.i18n import LANGUAGES, Translator, choose
 
 HERE = Path(__file__).parent
@@ -53,7 +54,9 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     html = env.get_template(template).render(
         t=t,
         lang=t.lang,
+        lang_tag=t.tag,
         dir=t.dir,
+        formats=formats.client(t.lang),
         languages=LANGUAGES,
         path=request.url.path,
         static_url=static_url,
@@ -61,7 +64,7 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     )
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Content-Security-Policy"] = CSP
-    response.headers["Content-Language"] = t.lang
+    response.headers["Content-Language"] = t.tag
     response.headers["Vary"] = "Accept-Language, Cookie"
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -7,7 +7,6 @@ module renders it on the server for ``/v/{sha256}`` (scripts off) and for the sl
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from api.pages.i18n import Translator
 from ledger.flows import Verification
@@ -31,13 +30,6 @@ REASONS: list[tuple[str, str]] = [
 
 def reason_key(reason: str) -> str:
     return next((key for prefix, key in REASONS if reason.startswith(prefix)), "reason.other")
-
-
-def when(ts: int | None) -> str:
-    """A Unix time as ``YYYY-MM-DD HH:MM UTC`` (empty when unknown)."""
-    if ts is None:
-        return ""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass
@@ -64,11 +56,6 @@ class ResultView:
     index_note: str = ""
 
 
-def doc_type_name(t: Translator, code: int, english: str) -> str:
-    key = f"doctype.{code}"
-    return t(key) if key in t.subset("doctype.") else english
-
-
 def view(v: Verification, t: Translator) -> ResultView:
     """Translate a ``Verification`` for display."""
     verdict = v.verdict.value
@@ -88,10 +75,10 @@ def view(v: Verification, t: Translator) -> ResultView:
             (t("res.country"), issuer.country or ""),
             (
                 t("res.doc_type"),
-                f"{doc_type_name(t, rec.doc_type, rec.doc_type_name)} ({rec.doc_type})",
+                f"{t.doc_type(rec.doc_type)} ({rec.doc_type})",
             ),
             (t("res.consignment"), rec.consignment_ref),
-            (t("res.registered_at"), when(rec.registered_at)),
+            (t("res.registered_at"), t.when(rec.registered_at)),
             (t("res.status"), t(f"status.{rec.status}")),
             (t("res.cid"), rec.cid),
         ]
@@ -100,18 +87,22 @@ def view(v: Verification, t: Translator) -> ResultView:
                 (t("res.tx"), rec.origin.tx_hash),
                 (t("res.block"), str(rec.origin.block_number)),
             ]
-    out.history = [(when(h.at), t(f"hist.{h.what}")) for h in v.history]
+    out.history = [(t.when(h.at), t(f"hist.{h.what}")) for h in v.history]
     out.attestations = [
         Attestation(
             a.attester.name or a.attester.key,
             a.attester.country or "",
             t(f"att.{a.verdict}"),
             a.customs_ref,
-            when(a.attested_at),
+            t.when(a.attested_at),
             a.revoked,
         )
         for a in v.attestations
     ]
     if v.indexed_block is not None:
-        out.index_note = t("res.index", indexed=v.indexed_block, head=v.chain_head or "—")
+        out.index_note = t(
+            "res.index",
+            indexed=str(v.indexed_block),
+            head=str(v.chain_head) if v.chain_head is not None else "—",
+        )
     return out

@@ -2,8 +2,10 @@
 
 The slip carries the verdict at printing time, the fingerprint, key facts and a QR code of
 the absolute ``/v/{sha256}`` URL so anyone can check again later. The SVG is drawn by a
-template (the browser lays out any script); the PNG by Pillow, in the request's language
-when a DejaVu font is installed, in English otherwise.
+template (the viewer lays out any script, with the Noto fonts it names); the PNG by Pillow
+through ``textdraw`` (Noto Sans and Noto Naskh Arabic, shaped by raqm, right to left for
+Dari and Pashto), in the request's language when those fonts are installed, in English
+with Pillow's own font otherwise.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import io
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import segno
 from fastapi import APIRouter, Request
@@ -20,14 +21,14 @@ from markupsafe import Markup
 from PIL import Image, ImageDraw, ImageFont
 
 from api.deps import VerifierDep
+from api.pages import textdraw
 from api.pages.i18n import Translator
 from api.pages.render import env, translator
-from api.pages.result import ResultView, view, when
+from api.pages.result import ResultView, view
 from ledger.flows import check_fingerprint
 
 router = APIRouter(include_in_schema=False)
 
-FONTS = Path("/usr/share/fonts/truetype/dejavu")
 COLOURS = {"VALID": "#0b6e2e", "INVALID": "#a4161a", "UNVERIFIABLE": "#8a5a00"}
 FACTS = 6  # issuer, country, type, consignment, registered, status
 SVG_LINE = 52  # characters per fact line in the SVG
@@ -76,19 +77,24 @@ def _slip(request: Request, sha256: str, verifier: VerifierDep, t: Translator) -
     fingerprint = check_fingerprint(sha256.strip().lower())
     result = view(verifier.fingerprint(fingerprint), t)
     url = str(request.url_for("verify_permalink", sha256=fingerprint))
-    return Slip(result, url, when(int(time.time())), t)
+    return Slip(result, url, t.when(int(time.time())), t)
 
 
 @router.get("/v/{sha256}/slip.svg")
 def slip_svg(request: Request, sha256: str, verifier: VerifierDep) -> Response:
     """The slip as SVG (prints sharply; any language)."""
-    slip = _slip(request, sha256, verifier, translator(request))
+    svg = render_svg(_slip(request, sha256, verifier, translator(request)))
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
+
+
+def render_svg(slip: Slip) -> str:
+    """The slip as SVG text (the viewer shapes the text, with the fonts the SVG names)."""
     qr = segno.make(slip.url, error="m")
     size, rtl = 400, slip.t.dir == "rtl"
     x = 40 if rtl else 1200 - 40 - size
     placed = f'<svg x="{x}" y="100" width="{size}" height="{size}" '
     qr_svg = Markup(qr.svg_inline(border=0, omitsize=True).replace("<svg ", placed, 1))
-    svg = env.get_template("slip.svg").render(
+    return env.get_template("slip.svg").render(
         slip=slip,
         qr_svg=qr_svg,
         qr_centre=x + size // 2,
@@ -97,21 +103,6 @@ def slip_svg(request: Request, sha256: str, verifier: VerifierDep) -> Response:
         left=40 + size + 40 if rtl else 40,
         right=1160 if rtl else x - 40,
     )
-    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-cache"})
-
-
-def _font(name: str, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    path = FONTS / name
-    return ImageFont.truetype(str(path), size) if path.exists() else ImageFont.load_default(size)
-
-
-def _fit(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int) -> str:
-    """``text``, cut with an ellipsis to fit ``width`` pixels."""
-    if font.getlength(text) <= width:
-        return text
-    while text and font.getlength(text + "…") > width:
-        text = text[:-1]
-    return text + "…"
 
 
 def url_lines(url: str, per_line: int = 46) -> list[str]:
@@ -135,51 +126,75 @@ def draw_png(slip: Slip) -> bytes:
     qr_x = margin if rtl else width - margin - code.width
     img.paste(code, (qr_x, 100))
     left, right = (qr_x + code.width + 40, width - margin) if rtl else (margin, qr_x - 40)
+    fancy = textdraw.available()
 
     def text(
-        y: int, s: str, size: int, fill: str = "black", font: str = "DejaVuSans.ttf", inset: int = 0
+        baseline: int,
+        s: str,
+        size: int,
+        fill: str = "black",
+        bold: bool = False,
+        inset: int = 0,
+        wide: bool = False,
     ) -> None:
-        f = _font(font, size)
-        s = _fit(s, f, right - left - 2 * inset)
-        if rtl:
-            d.text((right - inset, y), s, font=f, fill=fill, anchor="ra", direction="rtl")
-        else:
-            d.text((left + inset, y), s, font=f, fill=fill, anchor="la")
+        lo, hi = (margin, width - margin) if wide else (left, right)
+        room = hi - lo - 2 * inset
+        if fancy:
+            line = textdraw.layout(s, size, rtl, bold, slip.t.tag, room)
+            x = hi - inset - line.width if rtl else lo + inset
+            line.draw(d, x, baseline, fill)
+        else:  # no Noto fonts or no raqm: English (``slip_png``) in Pillow's own font
+            f = ImageFont.load_default(size)
+            d.text((lo + inset, baseline), _fit(s, f, room), font=f, fill=fill, anchor="ls")
 
     d.rectangle((0, 0, width - 1, height - 1), outline="#333333", width=3)
-    text(30, slip.title, 30, font="DejaVuSans-Bold.ttf")
+    text(60, slip.title, 30, bold=True, wide=True)
     d.rectangle((left, 90, right, 160), fill=slip.colour)
-    text(103, slip.result.verdict_text, 40, fill="white", font="DejaVuSans-Bold.ttf", inset=20)
-    y = 185
+    text(140, slip.result.verdict_text, 40, fill="white", bold=True, inset=20)
+    y = 210
     for line in slip.lines:
         text(y, line, 24)
         y += 36
-    text(y + 10, slip.t("res.fingerprint"), 22, font="DejaVuSans-Bold.ttf")
-    mono = _font("DejaVuSansMono.ttf", 26)
+    text(y + 10, slip.t("res.fingerprint"), 22, bold=True)
+    mono = _mono(26)
     for i, chunk in enumerate(slip.fingerprint_lines):
         d.text(
-            (right if rtl else left, y + 45 + i * 32),
+            (right if rtl else left, y + 68 + i * 32),
             chunk,
             font=mono,
             fill="black",
-            anchor="ra" if rtl else "la",
+            anchor="rs" if rtl else "ls",
         )
-    caption = _font("DejaVuSansMono.ttf", 15)
+    caption = _mono(15)
     for i, part in enumerate(url_lines(slip.url)):
         d.text(
             (qr_x + code.width // 2, 515 + i * 20), part, font=caption, fill="black", anchor="ma"
         )
-    text(height - 60, slip.footer, 20)
+    text(height - 40, slip.footer, 20, wide=True)
     out = io.BytesIO()
     img.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+def _mono(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    path = textdraw.MONO
+    return ImageFont.truetype(str(path), size) if path.exists() else ImageFont.load_default(size)
+
+
+def _fit(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: int) -> str:
+    """``text``, cut with an ellipsis to fit ``width`` pixels."""
+    if font.getlength(text) <= width:
+        return text
+    while text and font.getlength(text + "…") > width:
+        text = text[:-1]
+    return text + "…"
 
 
 @router.get("/v/{sha256}/slip.png")
 def slip_png(request: Request, sha256: str, verifier: VerifierDep) -> Response:
     """The slip as PNG (for printers and phones that prefer images)."""
     t = translator(request)
-    if not (FONTS / "DejaVuSans.ttf").exists():
+    if not textdraw.available():
         t = Translator("en")
     slip = _slip(request, sha256, verifier, t)
     return Response(draw_png(slip), media_type="image/png", headers={"Cache-Control": "no-cache"})

@@ -29,7 +29,7 @@ VERIFY_STRINGS = (
 
 def _doc_types(request: Request) -> list[tuple[int, str]]:
     t = translator(request)
-    return [(code, t(f"doctype.{code}")) for code in DOCUMENT_TYPES]
+    return [(code, t.doc_type(code)) for code in DOCUMENT_TYPES]
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -1,17 +1,21 @@
 """/v1/audit: auditors' filtered queries, history, counts and CSV/JSON export over the index.
 
 Every answer says which block the index has reached and how far behind the chain head it is.
+Document type names follow ``?lang=`` or ``Accept-Language`` (English by default); the codes
+beside them never change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from api.deps import ActorDep, RuntimeDep
+from api.deps import ActorDep, LangDep, RuntimeDep
+from api.pages.i18n import doc_type_name
 from ledger.flows import Action, Runtime, authorise
 from ledger.index import queries
 
@@ -60,11 +64,16 @@ def document_filter(
 DocumentFilterDep = Annotated[queries.DocumentFilter, Depends(document_filter)]
 
 
+def _names(lang: str) -> Callable[[int], str]:
+    return lambda code: doc_type_name(code, lang)
+
+
 @router.get("/documents")
 def documents(
     rt: RuntimeDep,
     actor: ActorDep,
     f: DocumentFilterDep,
+    lang: LangDep,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 100,
     format: Annotated[
@@ -78,7 +87,7 @@ def documents(
     authorise(actor, Action.AUDIT)
     if format == "csv":
         return StreamingResponse(
-            queries.export_csv(rt.engine, f),
+            queries.export_csv(rt.engine, f, _names(lang)),
             media_type="text/csv",
             headers={
                 "Content-Disposition": 'attachment; filename="documents.csv"',
@@ -86,17 +95,18 @@ def documents(
             },
         )
     page = queries.find_documents(rt.engine, f, cursor, limit)
-    return JSONResponse({"items": page.items, "next_cursor": page.next_cursor, **_lag(rt)})
+    items = list(queries.named(iter(page.items), _names(lang)))
+    return JSONResponse({"items": items, "next_cursor": page.next_cursor, **_lag(rt)})
 
 
 @router.get("/documents.json")
 def export_documents_json(
-    rt: RuntimeDep, actor: ActorDep, f: DocumentFilterDep
+    rt: RuntimeDep, actor: ActorDep, f: DocumentFilterDep, lang: LangDep
 ) -> StreamingResponse:
     """Every matching document as one JSON array (streamed)."""
     authorise(actor, Action.AUDIT)
     return StreamingResponse(
-        queries.export_json(rt.engine, f),
+        queries.export_json(rt.engine, f, _names(lang)),
         media_type="application/json",
         headers={
             "Content-Disposition": 'attachment; filename="documents.json"',
@@ -145,7 +155,8 @@ def daily(
 
 
 @router.get("/stats/doc-types")
-def by_doc_type(rt: RuntimeDep, actor: ActorDep) -> JSONResponse:
+def by_doc_type(rt: RuntimeDep, actor: ActorDep, lang: LangDep) -> JSONResponse:
     """Documents per document type."""
     authorise(actor, Action.AUDIT)
-    return JSONResponse({"doc_types": queries.counts_by_doc_type(rt.engine), **_lag(rt)})
+    counts = queries.named(iter(queries.counts_by_doc_type(rt.engine)), _names(lang))
+    return JSONResponse({"doc_types": list(counts), **_lag(rt)})

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.batchupload import receive_batch
-from api.deps import ActorDep, DocumentsDep, VerifierDep
+from api.deps import ActorDep, DocumentsDep, LangDep, VerifierDep
 from api.schemas import (
     AttestationOut,
     AttestRequest,
@@ -81,6 +81,7 @@ def register(
     request: Request,
     docs: DocumentsDep,
     actor: ActorDep,
+    lang: LangDep,
     file: Annotated[UploadFile, File()],
     doc_type: DocType,
     consignment_ref: ConsignmentRef,
@@ -89,7 +90,7 @@ def register(
     """Register one document: its bytes are stored, fingerprinted and notarised on chain."""
     check_length(request)
     result = docs.register(actor, Upload(file.file, doc_type, consignment_ref, _metadata(metadata)))
-    return _answer(DocumentOut.of(result.record), result.created)
+    return _answer(DocumentOut.of(result.record, lang), result.created)
 
 
 BATCH_FORM = {
@@ -126,7 +127,9 @@ BATCH_FORM = {
     responses={202: {"description": "Stored and durable; anchored on chain soon"}},
     openapi_extra=BATCH_FORM,
 )
-async def register_batch(request: Request, docs: DocumentsDep, actor: ActorDep) -> Response:
+async def register_batch(
+    request: Request, docs: DocumentsDep, actor: ActorDep, lang: LangDep
+) -> Response:
     """Register many files at once under one Merkle root; each answer carries its proof.
 
     The files are stored while the body still uploads (``api.batchupload``)."""
@@ -136,11 +139,16 @@ async def register_batch(request: Request, docs: DocumentsDep, actor: ActorDep) 
     refs = form.fields.get("consignment_ref", [])
     if not types or len(refs) != 1:
         raise InvalidInput("give doc_type (one, or one per file) and one consignment_ref")
-    return await run_in_threadpool(_anchor, docs, actor, form.stored, types, refs[0])
+    return await run_in_threadpool(_anchor, docs, actor, form.stored, types, refs[0], lang)
 
 
 def _anchor(
-    docs: Documents, actor: Actor | None, stored: list[Fingerprint], types: list[int], ref: str
+    docs: Documents,
+    actor: Actor | None,
+    stored: list[Fingerprint],
+    types: list[int],
+    ref: str,
+    lang: str,
 ) -> Response:
     """Anchor the stored files and build the answer (hundreds of records: off the loop)."""
     result = docs.anchor_batch(actor, stored, types, ref)
@@ -148,7 +156,7 @@ def _anchor(
         root=result.root,
         manifest_cid=result.manifest_cid,
         status="anchored" if result.created else "pending",
-        documents=[DocumentOut.of(r) for r in result.records],
+        documents=[DocumentOut.of(r, lang) for r in result.records],
     )
     return _answer(body, result.created)
 
@@ -165,6 +173,7 @@ def relay(
     request: Request,
     docs: DocumentsDep,
     actor: ActorDep,
+    lang: LangDep,
     file: Annotated[UploadFile, File()],
     signed_request: Annotated[
         str,
@@ -195,15 +204,15 @@ def relay(
     result = docs.relay(
         actor, Upload(file.file, req.doc_type, req.consignment_ref), request_obj, signature
     )
-    return _answer(DocumentOut.of(result.record), result.created)
+    return _answer(DocumentOut.of(result.record, lang), result.created)
 
 
 @router.get("/{sha256}", response_model=DocumentDetailsOut)
-def get_document(sha256: str, docs: DocumentsDep) -> DocumentDetailsOut:
+def get_document(sha256: str, docs: DocumentsDep, lang: LangDep) -> DocumentDetailsOut:
     """A document's record, history (supersessions, revocations) and attestations."""
     details = docs.get(sha256)
     return DocumentDetailsOut(
-        record=DocumentOut.of(details.record),
+        record=DocumentOut.of(details.record, lang),
         history=[HistoryOut.of(h) for h in details.history],
         attestations=[AttestationOut.of(a) for a in details.attestations],
     )
@@ -231,7 +240,9 @@ def evidence(sha256: str, verifier: VerifierDep) -> Response:
 
 
 @router.post("/{sha256}/revoke", response_model=DocumentOut)
-def revoke(sha256: str, body: RevokeRequest, docs: DocumentsDep, actor: ActorDep) -> DocumentOut:
+def revoke(
+    sha256: str, body: RevokeRequest, docs: DocumentsDep, actor: ActorDep, lang: LangDep
+) -> DocumentOut:
     """Revoke a document (its issuing organisation or the consortium admin)."""
     try:
         reason = RevocationReason[body.reason.upper()]
@@ -239,7 +250,7 @@ def revoke(sha256: str, body: RevokeRequest, docs: DocumentsDep, actor: ActorDep
         raise InvalidInput(
             f"unknown reason {body.reason!r}: use one of {', '.join(r.name.lower() for r in RevocationReason)}"
         ) from None
-    return DocumentOut.of(docs.revoke(actor, sha256, reason))
+    return DocumentOut.of(docs.revoke(actor, sha256, reason), lang)
 
 
 @router.post("/{sha256}/supersede", status_code=201, response_model=DocumentOut)
@@ -248,6 +259,7 @@ def supersede(
     request: Request,
     docs: DocumentsDep,
     actor: ActorDep,
+    lang: LangDep,
     file: Annotated[UploadFile, File()],
     doc_type: DocType,
     consignment_ref: ConsignmentRef,
@@ -258,7 +270,7 @@ def supersede(
     result = docs.supersede(
         actor, sha256, Upload(file.file, doc_type, consignment_ref, _metadata(metadata))
     )
-    return _answer(DocumentOut.of(result.record), result.created)
+    return _answer(DocumentOut.of(result.record, lang), result.created)
 
 
 @router.post("/{sha256}/attestations", status_code=201, response_model=AttestationOut)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import VerifierDep
+from api.deps import LangDep, VerifierDep
 from api.routes.documents import check_length
 from api.schemas import (
     AttestationOut,
@@ -25,12 +25,12 @@ from ledger.flows import Verification, Verifier, check_fingerprint
 router = APIRouter(prefix="/v1/verify", tags=["verification"])
 
 
-def _out(v: Verification) -> VerificationOut:
+def _out(v: Verification, lang: str) -> VerificationOut:
     return VerificationOut(
         verdict=v.verdict.value,
         reasons=v.reasons,
         sha256=v.sha256,
-        record=DocumentOut.of(v.record) if v.record else None,
+        record=DocumentOut.of(v.record, lang) if v.record else None,
         issuer=IssuerOut.of(v.record.issuer) if v.record else None,
         attestations=[AttestationOut.of(a) for a in v.attestations],
         history=[HistoryOut.of(h) for h in v.history],
@@ -40,7 +40,7 @@ def _out(v: Verification) -> VerificationOut:
 
 
 @router.post("", response_model=VerificationOut)
-async def verify(body: VerifyRequest, request: Request) -> Response:
+async def verify(body: VerifyRequest, request: Request, lang: LangDep) -> Response:
     """Verify by fingerprint (`{"sha256": …}`) or by evidence bundle (`{"bundle": {…}}`)."""
     # async: a known fingerprint is answered on the event loop from two SQLite point reads
     # (well under a millisecond), without a hop through the thread pool; anything that may
@@ -48,7 +48,7 @@ async def verify(body: VerifyRequest, request: Request) -> Response:
     # runs in the thread pool.
     verifier: Verifier = request.app.state.verifier
     if body.bundle is not None:
-        return _json(await run_in_threadpool(verifier.bundle, body.bundle))
+        return _json(await run_in_threadpool(verifier.bundle, body.bundle), lang)
     if body.sha256 is None:
         raise InvalidInput(
             'send {"sha256": "<64 hex digits>"} or {"bundle": {...}}, or POST a file to /v1/verify/file'
@@ -57,18 +57,19 @@ async def verify(body: VerifyRequest, request: Request) -> Response:
     found = verifier.lookup(sha256)
     if found is None:
         found = await run_in_threadpool(verifier.fingerprint, sha256)
-    return _json(found)
+    return _json(found, lang)
 
 
-def _json(v: Verification) -> Response:
+def _json(v: Verification, lang: str) -> Response:
     """The answer serialised once (pydantic-core), not validated again by the response model."""
-    return Response(_out(v).model_dump_json(), media_type="application/json")
+    return Response(_out(v, lang).model_dump_json(), media_type="application/json")
 
 
 @router.post("/file", response_model=VerificationOut)
 def verify_file(
     request: Request,
     verifier: VerifierDep,
+    lang: LangDep,
     file: Annotated[UploadFile, File()],
     bundle: Annotated[
         UploadFile | None, File(description="Optional evidence bundle to check the file against")
@@ -82,5 +83,5 @@ def verify_file(
             data = json.loads(bundle.file.read())
         except ValueError as exc:
             raise InvalidInput(f"the evidence bundle is not JSON: {exc}") from exc
-        return _out(verifier.bundle(data, file_sha256=sha256))
-    return _out(verifier.fingerprint(sha256))
+        return _out(verifier.bundle(data, file_sha256=sha256), lang)
+    return _out(verifier.fingerprint(sha256), lang)

@@ -9,7 +9,6 @@ refuses, because silently deploying a second registry would split the ledger.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from ledger.chain.registry import CONTRACT_NAME, Registry, contract_factory
 from ledger.chain.reverts import ErrorDecoder
 from ledger.chain.sender import Sender, connect
 from ledger.config import Settings
+from ledger.datadir import write_private
 from ledger.errors import DeploymentError
 
 Outcome = Literal["reused", "deployed", "redeployed"]
@@ -53,12 +53,7 @@ def read_record(path: Path) -> Deployment | None:
 
 
 def write_record(path: Path, deployment: Deployment) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(deployment), indent=2) + "\n")
-    with tmp.open("rb") as f:
-        os.fsync(f.fileno())
-    tmp.replace(path)
+    write_private(path, (json.dumps(asdict(deployment), indent=2) + "\n").encode())
 
 
 def problem(w3: Web3, deployment: Deployment) -> str | None:

@@ -19,6 +19,7 @@ from typing import Literal
 from ledger.chain.compile import COMPILER
 from ledger.chain.sender import wait_until_answers
 from ledger.config import PROJECT_ROOT
+from ledger.datadir import PRIVATE_FILE, PRIVATE_UMASK, private_dir
 from ledger.errors import ChainUnavailable
 
 BIN = PROJECT_ROOT / "node_modules" / ".bin"
@@ -88,8 +89,9 @@ class LocalChain:
         """Start the chain and wait until it answers JSON-RPC."""
         if not (BIN / self.kind).exists():
             raise ChainUnavailable(f"{BIN / self.kind} is missing: run scripts/setup")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        log = self.log_file.open("ab")
+        private_dir(self.folder)
+        fd = os.open(self.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+        log = os.fdopen(fd, "ab")
         self.process = subprocess.Popen(
             self.command(),
             cwd=PROJECT_ROOT,
@@ -97,6 +99,7 @@ class LocalChain:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            umask=PRIVATE_UMASK,  # its state file: readable by the owner only
         )
         log.close()
         try:

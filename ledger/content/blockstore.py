@@ -4,7 +4,7 @@ Layout: ``blocks/<2 chars>/<cid>`` (base32 CIDv1, sharded on the CID's last-but-
 characters like Kubo's flatfs), ``pins/*.list`` (recursive pins, a CID per line: a
 ``put_many``'s in ``<uuid>.list``, the others appended to ``journal.list``; an empty file
 ``pins/<cid>``, which older versions wrote, pins too), ``tmp/`` (writes in flight) and
-``.lock``.
+``.lock``. Only the owner may read any of it: folders 700, blocks 400, pin files 600.
 CIDs are those of ``ipfs add --cid-version=1`` (see ``hashing``).
 
 Integrity rules:
@@ -43,6 +43,7 @@ from ledger.cid import DAG_PB, RAW, Cid
 from ledger.content import car
 from ledger.content.hashing import CHUNK_SIZE, Fingerprint, hash_stream
 from ledger.content.unixfs import decode_file_node
+from ledger.datadir import PRIVATE_DIR, PRIVATE_FILE, private_dir
 from ledger.errors import ContentNotFound, IntegrityError, InvalidInput
 from ledger.groupsync import GroupSync
 
@@ -73,11 +74,11 @@ class BlockStore:
         self._unnamed: list[tuple[Path, Path]] = []  # deferred blocks: (tmp, final)
         self._unnamed_lock = threading.Lock()
         for d in (self.blocks, self.pins, self.tmp):
-            d.mkdir(parents=True, exist_ok=True)
+            private_dir(d)
         if not (self.blocks / "77").exists():  # all 1024 shards at once (77 is the last)
             for a in B32_CHARS:
                 for b in B32_CHARS:
-                    (self.blocks / (a + b)).mkdir(exist_ok=True)
+                    (self.blocks / (a + b)).mkdir(mode=PRIVATE_DIR, exist_ok=True)
         self._sweep_tmp(STALE_TMP_SECONDS)
 
     # --- paths and locking ---------------------------------------------------------------
@@ -87,7 +88,8 @@ class BlockStore:
 
     @contextmanager
     def _lock(self, exclusive: bool) -> Iterator[None]:
-        with (self.root / ".lock").open("a") as f:
+        fd = os.open(self.root / ".lock", os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+        with os.fdopen(fd, "a") as f:
             fcntl.flock(f, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
             try:
                 yield
@@ -123,7 +125,7 @@ class BlockStore:
     def _write_tmp(self, data: memoryview | bytes, cid: Cid | None = None) -> Path:
         name = uuid.uuid4().hex
         tmp = self.tmp / (name if cid is None else f"{cid.to_v1()}.{name}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
         try:
             view = memoryview(data)
             while view:
@@ -231,7 +233,7 @@ class BlockStore:
             try:
                 os.replace(tmp, final)
             except FileNotFoundError:
-                final.parent.mkdir(exist_ok=True)
+                final.parent.mkdir(mode=PRIVATE_DIR, exist_ok=True)
                 os.replace(tmp, final)
 
     def put(
@@ -355,7 +357,7 @@ class BlockStore:
         """Pin ``cid`` by a line appended to ``pins/journal.list``: appending costs a hundredth
         of creating a marker file while the disk flushes (see ``_pin_list``). Each line starts
         with a newline, so a line a crash tore never swallows the next one."""
-        fd = os.open(self.pins / JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        fd = os.open(self.pins / JOURNAL, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
         try:
             os.write(fd, f"\n{cid.to_v1()}\n".encode())
         finally:

@@ -32,6 +32,7 @@ from ledger.chain import (
 )
 from ledger.config import Settings
 from ledger.content import open_store
+from ledger.datadir import secure
 from ledger.db import make_engine
 from ledger.errors import ChainUnavailable, DeploymentError, Forbidden
 from ledger.flows.identity import ApiKeys
@@ -71,7 +72,10 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
-        """Build every part; the chain may be down (the monitor notices when it returns)."""
+        """Build every part; the chain may be down (the monitor notices when it returns).
+
+        First the data folder is made private to this user (an older one is tightened)."""
+        secure(settings.data_dir)
         deployment = read_record(settings.deployment_file)
         if deployment is None:
             raise DeploymentError(

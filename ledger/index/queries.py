@@ -412,14 +412,28 @@ def _json_array(items: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield "]"
 
 
-def export_csv(engine: Engine, f: DocumentFilter) -> Iterator[str]:
-    """The matching documents as CSV text, streamed page by page (memory stays flat)."""
-    return _csv(iter_documents(engine, f), CSV_COLUMNS, _flat)
+def named(
+    items: Iterator[dict[str, Any]], doc_type_name: Callable[[int], str] | None
+) -> Iterator[dict[str, Any]]:
+    """Items whose ``doc_type_name`` comes from ``doc_type_name`` (e.g. another language)."""
+    if doc_type_name is None:
+        return items
+    return ({**item, "doc_type_name": doc_type_name(item["doc_type"])} for item in items)
 
 
-def export_json(engine: Engine, f: DocumentFilter) -> Iterator[str]:
-    """The matching documents as a JSON array, streamed."""
-    return _json_array(iter_documents(engine, f))
+def export_csv(
+    engine: Engine, f: DocumentFilter, doc_type_name: Callable[[int], str] | None = None
+) -> Iterator[str]:
+    """The matching documents as CSV text, streamed page by page (memory stays flat);
+    document type names from ``doc_type_name`` when given, English otherwise."""
+    return _csv(named(iter_documents(engine, f), doc_type_name), CSV_COLUMNS, _flat)
+
+
+def export_json(
+    engine: Engine, f: DocumentFilter, doc_type_name: Callable[[int], str] | None = None
+) -> Iterator[str]:
+    """The matching documents as a JSON array, streamed (names as in ``export_csv``)."""
+    return _json_array(named(iter_documents(engine, f), doc_type_name))
 
 
 ATTESTATION_CSV_COLUMNS = [

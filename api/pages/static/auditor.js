@@ -1,8 +1,7 @@
 // Auditor page: filtered, paginated documents from the audit API, CSV export, a per-day chart.
 "use strict";
 (() => {
-const S = JSON.parse(document.getElementById("strings").textContent);
-const tr = (k, v = {}) => (S[k] || k).replace(/\{(\w+)\}/g, (_, n) => v[n] ?? "");
+const { S, tr, num, when, isoDay, axisDay } = window.I18N; // i18n.js: messages, numbers, dates
 const $ = (q) => document.querySelector(q);
 const SVG = "http://www.w3.org/2000/svg";
 const el = (tag, attrs = {}, ...kids) => {
@@ -18,8 +17,6 @@ $(".forget").addEventListener("click", () => { sessionStorage.removeItem(keyName
 showKey();
 
 const say = (t) => { $("#status").textContent = t; };
-const when = (t) => (t === null || t === undefined ? "" :
-  (typeof t === "number" ? new Date(t * 1000).toISOString() : t).slice(0, 16).replace("T", " ") + " UTC");
 class Offline extends Error {}
 function filters() {
   const p = new URLSearchParams();
@@ -47,7 +44,7 @@ async function page(i) {
     const data = await (await get("/v1/audit/documents", p)).json();
     const body = $("#docs tbody");
     body.replaceChildren(...data.items.map((d) => el("tr", {},
-      el("td", { dir: "ltr" }, when(d.registered_at)),
+      el("td", {}, when(d.registered_at)),
       el("td", {}, (S["doctype." + d.doc_type] || d.doc_type_name) + " (" + d.doc_type + ")"),
       el("td", {}, d.consignment_ref), el("td", {}, (d.issuer && d.issuer.organisation) || ""),
       el("td", {}, (d.issuer && d.issuer.country) || ""), el("td", {}, tr("status." + d.status)),
@@ -58,7 +55,7 @@ async function page(i) {
     $("#prev").disabled = i === 0; $("#next").disabled = !data.next_cursor;
     $("#prev").dataset.page = i - 1; $("#next").dataset.page = i + 1;
     $("#page").textContent = tr("auditor.page", { n: i + 1 });
-    $("#lag").textContent = tr("auditor.lag", { indexed: data.indexed_block, head: data.chain_head ?? "\u2014", lag: data.lag ?? "\u2014" });
+    $("#lag").textContent = tr("auditor.lag", { indexed: String(data.indexed_block), head: String(data.chain_head ?? "\u2014"), lag: data.lag ?? "\u2014" });
     say("");
   } catch (e) { fail(e); }
 }
@@ -73,15 +70,19 @@ async function chart() {
     const y = (v) => H - pad - ((H - 2 * pad) * v) / max;
     const svg = el("svg:svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": tr("auditor.chart"), width: "100%" },
       el("svg:line", { x1: pad, x2: W, y1: H - pad, y2: H - pad, stroke: "#767676" }),
-      el("svg:text", { x: 0, y: y(max) + 4 }, String(max)), el("svg:text", { x: 0, y: H - pad }, "0"));
+      el("svg:text", { x: 0, y: y(max) + 4 }, num(max)), el("svg:text", { x: 0, y: H - pad }, num(0)));
     const every = Math.ceil(n / 8);
     days.forEach((d, i) => {
       const x = pad + i * bw, w = Math.max(1, bw / 2 - 2);
       for (const [k, cls, dx] of [["registrations", "bar-r", 1], ["attestations", "bar-a", w + 2]]) {
         svg.append(el("svg:rect", { x: x + dx, y: y(d[k]), width: w, height: H - pad - y(d[k]), class: cls },
-          el("svg:title", {}, `${d.day}: ${tr("auditor." + k)} ${d[k]}`)));
+          el("svg:title", {}, isoDay(d.day) + ": " + tr("auditor.n_" + k, { count: d[k] }))));
       }
-      if (i % every === 0) svg.append(el("svg:text", { x, y: H - 10 }, d.day.slice(5)));
+      if (i % every === 0) {
+        const [g, solar] = axisDay(d.day);
+        svg.append(el("svg:text", { x, y: H - (solar ? 14 : 10), class: "day" }, g));
+        if (solar) svg.append(el("svg:text", { x, y: H - 1, class: "day" }, solar));
+      }
     });
     const legend = el("p", { class: "note" }, el("span", { class: "key-r" }, "\u25A0 " + tr("auditor.registrations")), "  ",
       el("span", { class: "key-a" }, "\u25A0 " + tr("auditor.attestations")));

@@ -1,8 +1,7 @@
 // Exporter page: register one document or a shipment, with upload progress, then show each status.
 "use strict";
 (() => {
-const S = JSON.parse(document.getElementById("strings").textContent);
-const tr = (k, v = {}) => (S[k] || k).replace(/\{(\w+)\}/g, (_, n) => v[n] ?? "");
+const { tr } = window.I18N; // i18n.js: messages, numbers, dates
 const $ = (q) => document.querySelector(q);
 const el = (tag, attrs = {}, ...kids) => {
   const e = document.createElement(tag);

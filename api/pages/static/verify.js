@@ -1,8 +1,7 @@
 // Verify page (and customs page): hash the file here, send only its SHA-256, show the verdict.
 "use strict";
 (() => {
-const S = JSON.parse(document.getElementById("strings").textContent);
-const tr = (k, v = {}) => (S[k] || k).replace(/\{(\w+)\}/g, (_, n) => v[n] ?? "");
+const { S, tr, when } = window.I18N; // i18n.js: messages, numbers, dates
 const $ = (q) => document.querySelector(q);
 const el = (tag, attrs = {}, ...kids) => {
   const e = document.createElement(tag);
@@ -11,8 +10,6 @@ const el = (tag, attrs = {}, ...kids) => {
   return e;
 };
 const status = (text, cls) => { const p = $("#progress"); p.textContent = text; p.className = "progress " + (cls || ""); };
-const when = (t) => (t === null || t === undefined ? "" :
-  (typeof t === "number" ? new Date(t * 1000).toISOString() : t).slice(0, 16).replace("T", " ") + " UTC");
 class Offline extends Error {}
 const REASONS = [["registered, not revoked", "ok"], ["the chain confirms", "ok"], ["unknown", "unknown"],
   ["revoked", "revoked"], ["superseded", "superseded"], ["not on chain yet", "pending"],
@@ -75,7 +72,7 @@ function render(v) {
   }
   kids.push(dl);
   if (v.history.length) kids.push(el("h3", {}, tr("res.history")), el("ol", { class: "history" },
-    ...v.history.map((h) => el("li", {}, el("time", { dir: "ltr" }, when(h.at)), " " + tr("hist." + h.what)))));
+    ...v.history.map((h) => el("li", {}, el("time", {}, when(h.at)), " " + tr("hist." + h.what)))));
   if (rec) {
     kids.push(el("h3", {}, tr("res.attestations")));
     if (!v.attestations.length) kids.push(el("p", {}, tr("res.no_attestations")));
@@ -84,13 +81,13 @@ function render(v) {
       el("tbody", {}, ...v.attestations.map((a) => el("tr", { class: a.revoked ? "revoked" : null },
         el("td", {}, a.attester.organisation || a.attester.key), el("td", {}, a.attester.country || ""),
         el("td", {}, tr("att." + a.verdict) + (a.revoked ? " (" + tr("res.att_revoked") + ")" : "")),
-        el("td", {}, a.reference), el("td", { dir: "ltr" }, when(a.attested_at)))))));
+        el("td", {}, a.reference), el("td", {}, when(a.attested_at)))))));
   }
   const links = el("p", { class: "links" }, el("a", { href: "/v/" + v.sha256 }, tr("res.permalink")));
   if (rec && rec.tx_hash) links.append(el("a", { href: "/v/" + v.sha256 + "/slip.png" }, tr("res.slip")),
     el("a", { href: "/v1/documents/" + v.sha256 + "/evidence" }, tr("res.evidence")));
   kids.push(links);
-  if (v.indexed_block !== null) kids.push(el("p", { class: "note" }, tr("res.index", { indexed: v.indexed_block, head: v.chain_head ?? "\u2014" })));
+  if (v.indexed_block !== null) kids.push(el("p", { class: "note" }, tr("res.index", { indexed: String(v.indexed_block), head: String(v.chain_head ?? "\u2014") })));
   box.replaceChildren(...kids);
   document.dispatchEvent(new CustomEvent("verified", { detail: v }));
 }
