@@ -76,6 +76,36 @@ class Checkpoint:
         )
         return keccak(b"\x19\x01" + domain + struct)
 
+    def typed_data(self) -> dict[str, Any]:
+        """The statement as EIP-712 typed data, as ``eth_signTypedData_v4`` and wallets take it."""
+        return {
+            "types": {
+                "EIP712Domain": [
+                    {"name": "name", "type": "string"},
+                    {"name": "version", "type": "string"},
+                    {"name": "chainId", "type": "uint256"},
+                    {"name": "verifyingContract", "type": "address"},
+                ],
+                "Checkpoint": [
+                    {"name": "blockNumber", "type": "uint256"},
+                    {"name": "blockHash", "type": "bytes32"},
+                    {"name": "timestamp", "type": "uint256"},
+                ],
+            },
+            "primaryType": "Checkpoint",
+            "domain": {
+                "name": DOMAIN_NAME,
+                "version": DOMAIN_VERSION,
+                "chainId": self.chain_id,
+                "verifyingContract": checksummed(self.contract),
+            },
+            "message": {
+                "blockNumber": self.block_number,
+                "blockHash": hex_of(self.block_hash),
+                "timestamp": self.timestamp,
+            },
+        }
+
     def sign(self, private_key: bytes) -> Checkpoint:
         """This checkpoint with one more signature (65 bytes: r, s, v = 27 or 28)."""
         raw = coincurve.PrivateKey(private_key).sign_recoverable(self.digest(), hasher=None)

@@ -61,9 +61,11 @@ from ledger.chain import (  # noqa: E402
     connect,
     contract_factory,
     free_port,
+    register_many,
 )
 from ledger.proofs import (  # noqa: E402
     Anchor,
+    Checkpoint,
     ReceiptProof,
     Signer,
     StorageProof,
@@ -84,7 +86,6 @@ TARGETS = {"material_kb": 16.0, "python_ms": 20.0, "browser_ms": 300.0}
 BUNDLE = ROOT / "api" / "pages" / "static" / "proofs.js"
 NODE_RUNNER = Path(__file__).with_name("proofs_node.mjs")
 CHECK_MODULE = Path(__file__).with_name("proofs_check.mjs")
-CID_PREFIX = bytes.fromhex("01551220")
 WEEK = 7 * 24 * 3600
 
 
@@ -138,45 +139,20 @@ def fill(url: str, args: argparse.Namespace, progress: Progress) -> dict[str, An
     a = registry.sender(admin)
     org, _ = registry.admit_organisation(a, "Bench Exporter LLP", "KZ", OrgKind.EXPORTER)
     registry.add_key(a, org, exporter.address, 0, int(time.time()) + 10 * 365 * 86400)
-    chain_id, nonce = w3.eth.chain_id, w3.eth.get_transaction_count(exporter.address)
-    fees = {"maxFeePerGas": 100 * 10**9, "maxPriorityFeePerGas": 10**9}
-    rpc.call("evm_setAutomine", [False])
-    last: list[tuple[bytes, str]] = []
-    for first in range(0, documents, per_block):
-        batch = []
-        for i in range(first, min(first + per_block, documents)):
-            fingerprint = os.urandom(32)
-            data = registry.contract.encode_abi(
-                "registerWithMetadata",
-                [
-                    fingerprint,
-                    861,
-                    CID_PREFIX,
-                    os.urandom(32),
-                    f"SMGS-BENCH-{i:07d}",
-                    CID_PREFIX + os.urandom(32),
-                ],
-            )
-            tx = {
-                "type": 2,
-                "chainId": chain_id,
-                "nonce": nonce + i,
-                "to": registry.address,
-                "data": data,
-                "gas": 150_000,
-                "value": 0,
-                **fees,
-            }
-            batch.append((fingerprint, "0x" + exporter.sign_transaction(tx).raw_transaction.hex()))
-        hashes = rpc.batch([("eth_sendRawTransaction", [raw]) for _, raw in batch])
-        rpc.call("evm_mine", [])
-        last = [(fp, str(h)) for (fp, _), h in zip(batch, hashes, strict=True)]
-        if first // per_block % 10 == 0:
-            progress(f"registered {first + len(batch):,} documents")
+    fingerprints = [os.urandom(32) for _ in range(documents)]
+
+    def registered(done: int) -> None:
+        if done % (10 * per_block) == 0:
+            progress(f"registered {done:,} documents")
+
+    hashes = register_many(
+        rpc, registry, exporter, fingerprints, per_block, "SMGS-BENCH", progress=registered
+    )
+    in_last_block = (documents - 1) % per_block + 1
+    last = list(zip(fingerprints, hashes, strict=True))[-in_last_block:]
     grow(rpc, registry.address, args.extra_slots, args.extra_accounts, progress)
     for _ in range(3):
         rpc.call("evm_mine", [])  # the status checkpoint signs a later block
-    rpc.call("evm_setAutomine", [True])
     fingerprint, tx_hash = last[len(last) // 2]
     receipt = rpc.call("eth_getTransactionReceipt", [tx_hash])
     assert receipt["status"] == "0x1", "the subject registration failed"
@@ -301,33 +277,7 @@ def reference_check(material: dict[str, Any], expect: dict[str, Any]) -> None:
     of our own beyond hex: the baseline."""
     for part in ("registration", "status"):
         cp = material[part]["anchor"]["checkpoint"]
-        typed = {
-            "types": {
-                "EIP712Domain": [
-                    {"name": "name", "type": "string"},
-                    {"name": "version", "type": "string"},
-                    {"name": "chainId", "type": "uint256"},
-                    {"name": "verifyingContract", "type": "address"},
-                ],
-                "Checkpoint": [
-                    {"name": "blockNumber", "type": "uint256"},
-                    {"name": "blockHash", "type": "bytes32"},
-                    {"name": "timestamp", "type": "uint256"},
-                ],
-            },
-            "primaryType": "Checkpoint",
-            "domain": {
-                "name": "TradeDocumentLedger Checkpoint",
-                "version": "1",
-                "chainId": cp["chainId"],
-                "verifyingContract": cp["contract"],
-            },
-            "message": {
-                "blockNumber": cp["blockNumber"],
-                "blockHash": cp["blockHash"],
-                "timestamp": cp["timestamp"],
-            },
-        }
+        typed = Checkpoint.from_json(cp).typed_data()
         signable = encode_typed_data(full_message=typed)
         for signature in cp["signatures"]:
             Account.recover_message(signable, signature=signature)

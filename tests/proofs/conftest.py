@@ -29,13 +29,13 @@ from ledger.chain import (
     connect,
     contract_factory,
     free_port,
+    register_many,
 )
 from ledger.proofs import Checkpoint, Signer, TrustFile, mapping_slot, statement_at
 from ledger.types import OrgKind
 
 DOCUMENTS = 130
 REVOKED = 5  # index of the document revoked after the big block
-CID_PREFIX = bytes.fromhex("01551220")
 WEEK = 7 * 24 * 3600
 
 
@@ -110,45 +110,12 @@ def _build(kind: str, url: str) -> World:
 
     fingerprints = [os.urandom(32) for _ in range(DOCUMENTS)]
     chain_id = w3.eth.chain_id
-    nonce = w3.eth.get_transaction_count(exporter.address)
-    fees = {"maxFeePerGas": 100 * 10**9, "maxPriorityFeePerGas": 10**9}
-    raw = []
-    for i, fp in enumerate(fingerprints):
-        data = registry.contract.encode_abi(
-            "registerWithMetadata",
-            [
-                fp,
-                861,
-                CID_PREFIX,
-                os.urandom(32),
-                f"SMGS-PROOF-{i:04d}",
-                CID_PREFIX + os.urandom(32),
-            ],
-        )
-        tx = {
-            "type": 2,
-            "chainId": chain_id,
-            "nonce": nonce + i,
-            "to": registry.address,
-            "data": data,
-            "gas": 150_000,
-            "value": 0,
-            **fees,
-        }
-        raw.append(exporter.sign_transaction(tx).raw_transaction)
-    legacy = {
-        "chainId": chain_id,
-        "nonce": 0,
-        "to": admin.address,
-        "value": 1,
-        "gas": 21_000,
-        "gasPrice": 100 * 10**9,
-    }
-    raw.append(payer.sign_transaction(legacy).raw_transaction)
-    rpc.call("evm_setAutomine", [False])
-    hashes = rpc.batch([("eth_sendRawTransaction", ["0x" + r.hex()]) for r in raw])
-    rpc.call("evm_mine", [])
-    rpc.call("evm_setAutomine", [True])
+    legacy = {"chainId": chain_id, "nonce": 0, "to": admin.address, "value": 1,
+              "gas": 21_000, "gasPrice": 100 * 10**9}  # fmt: skip
+    hashes = register_many(
+        rpc, registry, exporter, fingerprints, DOCUMENTS, "SMGS-PROOF",
+        extra=["0x" + payer.sign_transaction(legacy).raw_transaction.hex()],
+    )  # fmt: skip
     receipts = [rpc.call("eth_getTransactionReceipt", [h]) for h in hashes]
     assert all(r is not None and r["status"] == "0x1" for r in receipts), (
         "a setup transaction failed"

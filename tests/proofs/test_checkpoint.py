@@ -1,5 +1,5 @@
-"""Checkpoints are standard EIP-712: eth-account (code no one here wrote) hashes the statement
-to the same digest, makes the same signature with the same key and recovers the same
+"""Checkpoints are standard EIP-712: eth-account (code no one here wrote) hashes the statement's
+typed data to the digest we compute by hand, makes the same signature with the same key and recovers the same
 signer; a signer refuses a block with fewer confirmations than asked."""
 
 from __future__ import annotations
@@ -21,39 +21,9 @@ CHECKPOINT = Checkpoint(
 )
 
 
-def typed_data(cp: Checkpoint) -> dict[str, object]:
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Checkpoint": [
-                {"name": "blockNumber", "type": "uint256"},
-                {"name": "blockHash", "type": "bytes32"},
-                {"name": "timestamp", "type": "uint256"},
-            ],
-        },
-        "primaryType": "Checkpoint",
-        "domain": {
-            "name": "TradeDocumentLedger Checkpoint",
-            "version": "1",
-            "chainId": cp.chain_id,
-            "verifyingContract": "0x" + cp.contract.hex(),
-        },
-        "message": {
-            "blockNumber": cp.block_number,
-            "blockHash": cp.block_hash,
-            "timestamp": cp.timestamp,
-        },
-    }
-
-
 def test_the_statement_is_eip712_as_eth_account_signs_it() -> None:
     key = Account.create()
-    signable = encode_typed_data(full_message=typed_data(CHECKPOINT))
+    signable = encode_typed_data(full_message=CHECKPOINT.typed_data())
     theirs = key.sign_message(signable)
     assert theirs.message_hash == CHECKPOINT.digest()
     ours = CHECKPOINT.sign(bytes(key.key)).signatures[0]

@@ -16,4 +16,4 @@ def test_a_proven_registration_event_decodes_as_web3_decodes_it(world: World) ->
     log = verify_event(proof, header, world.contract, [None, world.fingerprints[42]])
     ours = decode_event(abi, log)
     assert ours == dict(theirs["args"])
-    assert ours["consignmentRef"] == "SMGS-PROOF-0042" and ours["docType"] == 861
+    assert ours["consignmentRef"] == "SMGS-PROOF-000042" and ours["docType"] == 861
