@@ -3,12 +3,14 @@
 Connecting and sending (``sender``, ``rpc``, ``signing``, ``reverts``), the contract as
 typed Python (``registry``, ``relay`` for EIP-712 requests, ``merkle`` and ``manifest`` for
 batches), building and deploying it (``compile``, ``artifacts/``, ``deployment``), the
-signing keys at rest (``keys``) and local development chains (``localchain``).
+signing keys at rest (``keys``) and local development chains (``localchain``, with
+``bulk`` registrations for benchmarks and tests).
 
 Imports only the shared modules at the top of ``ledger`` (never content, index or flows).
 """
 
 from ledger.chain import reverts
+from ledger.chain.bulk import register_many
 from ledger.chain.compile import (
     SHIPPED,
     compile_contracts,
@@ -75,6 +77,7 @@ __all__ = [
     "open_registry",
     "read_record",
     "recover_signer",
+    "register_many",
     "reverts",
     "save_key",
     "sign_request",
