@@ -16,11 +16,18 @@ what to do next. The API maps the categories to HTTP statuses in one handler::
     │                          also an instance of one category above (see ``ledger.chain.sender``)
     ├── DeploymentError        no deployment, or one that the chain no longer holds
     ├── Misconfigured          a setting is missing or unsafe (e.g. no keystore secret)
-    └── IntegrityError         bytes that do not match their hash or CID
-        ├── CidMismatch
-        └── SealBroken         sealed bytes that do not open: wrong key, or altered,
-                               truncated or reordered ciphertext, or a key wrap for
-                               another document or recipient
+    ├── IntegrityError         bytes that do not match their hash or CID
+    │   ├── CidMismatch
+    │   └── SealBroken         sealed bytes that do not open: wrong key, or altered,
+    │                          truncated or reordered ciphertext, or a key wrap for
+    │                          another document or recipient
+    └── ProofError             offline proof material (headers, receipt and storage proofs,
+        │                      checkpoints) that cannot be relied on; ``part`` and ``problem``
+        │                      name where and what (see ``ledger.proofs``)
+        ├── ProofInvalid       it does not hold: altered, incomplete, or the proof of
+        │                      something else (a verdict of INVALID)
+        └── ProofStale         it holds, but its checkpoint is older than the trust file
+                               allows or ahead of this clock (a verdict of UNVERIFIABLE)
 """
 
 from __future__ import annotations
@@ -98,3 +105,25 @@ class ContractError(LedgerError):
         super().__init__(message)
         self.name = name
         self.params = params
+
+
+class ProofError(LedgerError):
+    """Offline proof material that cannot be relied on.
+
+    ``part`` names the piece (``header``, ``header chain``, ``receipt``, ``event``,
+    ``account``, ``storage``, ``checkpoint``) and ``problem`` is a short code of what is
+    wrong (``node_mismatch``, ``unknown_signer``...), the same codes the browser verifier gives.
+    """
+
+    def __init__(self, part: str, problem: str, message: str) -> None:
+        super().__init__(f"{part}: {message}")
+        self.part = part
+        self.problem = problem
+
+
+class ProofInvalid(ProofError):
+    """The proof does not hold: something was altered, left out, or proves something else."""
+
+
+class ProofStale(ProofError):
+    """The proof holds, but its checkpoint is too old for the trust file (or from the future)."""

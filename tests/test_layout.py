@@ -2,8 +2,8 @@
 
 ``ledger`` is layered: the shared modules at its top (settings, errors, types, CIDs, the
 database schema...) import no package of it; ``content``, ``chain`` and ``sealing`` import
-only those;
-``index`` adds ``chain`` and ``content``; ``flows`` adds ``index``. ``ledger`` never imports
+only those; ``proofs`` adds ``chain``; ``index`` adds ``chain`` and ``content``; ``flows``
+adds ``index`` and ``proofs``. ``ledger`` never imports
 ``api`` or ``cli``. A module outside a package imports it only through the names its
 ``__init__`` lists in ``__all__``. Every import counts, including those inside functions.
 """
@@ -18,14 +18,15 @@ import pytest
 
 from ledger.config import PROJECT_ROOT
 
-PACKAGES = ("content", "chain", "sealing", "index", "flows")
+PACKAGES = ("content", "chain", "sealing", "proofs", "index", "flows")
 MAY_IMPORT: dict[str | None, set[str]] = {
     None: set(),  # the shared modules at the top of ledger
     "content": set(),
     "chain": set(),
     "sealing": set(),
+    "proofs": {"chain"},
     "index": {"chain", "content"},
-    "flows": {"chain", "content", "sealing", "index"},
+    "flows": {"chain", "content", "sealing", "index", "proofs"},
 }
 
 
@@ -89,6 +90,8 @@ def test_imports_follow_the_layers_and_the_surfaces() -> None:
     [
         ("ledger/content/x.py", "from ledger.chain import Registry\n", "may not import"),
         ("ledger/index/x.py", "from ledger.flows import Documents\n", "may not import"),
+        ("ledger/proofs/x.py", "from ledger.index import Indexer\n", "may not import"),
+        ("ledger/chain/x.py", "from ledger.proofs import walk\n", "may not import"),
         ("ledger/x.py", "import ledger.index\n", "may not import"),
         ("ledger/sealing/x.py", "from ledger.content import BlockStore\n", "may not import"),
         ("ledger/flows/x.py", "from ledger.index.records import issuer\n", "surface"),

@@ -3,7 +3,8 @@
 Connecting and sending (``sender``, ``rpc``, ``signing``, ``reverts``), the contract as
 typed Python (``registry``, ``relay`` for EIP-712 requests, ``merkle`` and ``manifest`` for
 batches), building and deploying it (``compile``, ``artifacts/``, ``deployment``), the
-signing keys at rest (``keys``) and local development chains (``localchain``).
+signing keys at rest (``keys``) and local development chains (``localchain``, with
+``bulk`` registrations for benchmarks and tests).
 
 Imports only the shared modules at the top of ``ledger`` (never content, index or flows).
 """
@@ -16,6 +17,7 @@ from ledger.surface import lazy, names
 
 SURFACE = {
     "": ["reverts"],
+    "bulk": ["register_many"],
     "compile": ["SHIPPED", "compile_contracts", "find_solc", "load_artifact", "write_artifacts"],
     "deployment": [
         "Deployment",
@@ -46,6 +48,7 @@ __getattr__ = lazy(__name__, SURFACE, globals())
 
 if TYPE_CHECKING:
     from ledger.chain import reverts
+    from ledger.chain.bulk import register_many
     from ledger.chain.compile import (
         SHIPPED,
         compile_contracts,
