@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api import errors, pages
 from api.routes import admin, audit, documents, health, verify
@@ -38,7 +39,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             rt.close()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from this service (the fastapi-offline
+    # package's copies), never from a CDN: they work offline, and no third-party script
+    # runs on the origin where the pages keep API keys
+    app = FastAPIOffline(
         title="Trade Document Ledger",
         version="0.1.0",
         description=DESCRIPTION,

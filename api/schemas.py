@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from api.pages.i18n import DEFAULT, doc_type_name
+from ledger import times
+from ledger.errors import InvalidInput
 from ledger.index import AttestationView, DocumentView, HistoryEntry, Issuer
+from ledger.types import MAX_ORG_ID, MAX_TIME
 
 
 def _time(ts: int | None) -> datetime | None:
@@ -155,12 +158,16 @@ class RevokeRequest(BaseModel):
 
 
 class RelayRequestIn(BaseModel):
+    """The JSON of the relay's ``signed_request`` form field (not in the schema: a string
+    there); out-of-range integers are refused by the checks of the request, which say
+    which on-chain width they exceed."""
+
     issuer: str
     doc_type: int
     consignment_ref: str
     metadata_cid: str | None = None
     nonce: int
-    deadline: int
+    deadline: int = Field(description="Unix time the request expires")
     signature: str = Field(description="0x-hex 65-byte EIP-712 signature by the issuer key")
 
 
@@ -172,21 +179,66 @@ class OrganisationIn(BaseModel):
     kind: str = Field(description="exporter, issuing_body, customs or auditor")
 
 
+UnixTime = Annotated[int, Field(ge=0, le=MAX_TIME)]
+
+
 class KeyIn(BaseModel):
-    valid_from: int | None = Field(
-        default=None, ge=0, le=2**40 - 1, description="Unix time; default now"
+    address: str | None = Field(
+        default=None,
+        max_length=42,
+        description="A key the organisation holds itself (0x…); unset: the service generates one",
     )
-    valid_until: int | None = Field(
-        default=None, ge=0, le=2**40 - 1, description="Unix time; default in ten years"
+    valid_from: UnixTime | str | None = Field(
+        default=None,
+        description="Unix seconds, or an ISO 8601 time (without an offset: UTC); default a "
+        "minute ago",
     )
+    valid_until: UnixTime | str | None = Field(
+        default=None, description="As valid_from; default in ten years"
+    )
+
+    @field_validator("valid_from", "valid_until")
+    @classmethod
+    def _on_chain(cls, value: int | str | None) -> int | None:
+        """Unix seconds that fit the contract's uint40."""
+        if value is None:
+            return None
+        try:
+            seconds = value if isinstance(value, int) else times.parse(value)
+        except InvalidInput as exc:
+            raise ValueError(str(exc)) from None
+        if not 0 <= seconds <= MAX_TIME:
+            raise ValueError(f"must be between 0 and {MAX_TIME} Unix seconds (1970 to 36812)")
+        return seconds
 
 
 class ApiKeyIn(BaseModel):
     label: str = Field(min_length=1, max_length=200)
     role: str = Field(description="exporter, issuer, customs, auditor or admin")
-    organisation_id: int | None = Field(default=None, ge=1, le=2**32 - 1)
+    organisation_id: int | None = Field(default=None, ge=1, le=MAX_ORG_ID)
     signing_key: str | None = Field(
         default=None, description="Keystore name of the key to sign with"
+    )
+
+
+class Problem(BaseModel):
+    """One thing wrong with a request, as the validation found it."""
+
+    loc: list[str | int] = Field(description="Where: e.g. ['query', 'limit'] or ['body', 'sha256']")
+    msg: str
+    type: str
+
+
+class ErrorOut(BaseModel):
+    """The body of every error answer (4xx, 5xx)."""
+
+    detail: str = Field(description="What went wrong and what to do about it")
+    error: str = Field(description="The error's name, e.g. InvalidInput, NotFound, Unavailable")
+    problems: list[Problem] | None = Field(
+        default=None, description="422 from request validation: each problem found"
+    )
+    record: DocumentOut | None = Field(
+        default=None, description="409 DocumentExists: the existing record"
     )
 
 

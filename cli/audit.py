@@ -12,23 +12,25 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
-from ledger.chain import open_registry
-from ledger.config import get_settings
-from ledger.content import open_store
-from ledger.db import make_engine
-from ledger.errors import LedgerError
-from ledger.index import Checker, Report, check_export, queries
+from cli.client import get_settings
+from ledger import times
+from ledger.errors import InvalidInput, LedgerError
+
+if TYPE_CHECKING:  # SQLAlchemy and web3: loaded by the commands that use them
+    from sqlalchemy import Engine
+
+    from ledger.index import Checker, Report, queries
+
+MAX_LIMIT = 1000  # the index's largest page (ledger.index.queries.MAX_LIMIT)
 
 audit_app = typer.Typer(help="Query the audit index, export it and check it against the chain.")
 err = Console(stderr=True, highlight=False)
@@ -53,30 +55,29 @@ FormatOption = typer.Option(
     Format.table, "--format", "-f", help="table (one page), csv or json (every match)."
 )
 OutputOption = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout.")
-LimitOption = typer.Option(50, "--limit", min=1, max=queries.MAX_LIMIT, help="Rows per page.")
+LimitOption = typer.Option(50, "--limit", min=1, max=MAX_LIMIT, help="Rows per page.")
 CursorOption = typer.Option(None, "--cursor", help="next_cursor of the previous page.")
 
 
 def _engine() -> Engine:
+    from ledger.db import make_engine
+
     return make_engine(get_settings().db_url)
 
 
 def _ts(value: str | None) -> int | None:
+    """A --from/--to value: ISO 8601 time or date (an offset is honoured; none means UTC)."""
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise typer.BadParameter(f"not an ISO 8601 time or date: {value!r}") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp())
+        return times.parse(value)
+    except InvalidInput as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
-def _when(ts: int | None) -> str:
-    if ts is None:
-        return ""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+def _when(value: str | None) -> str:
+    """An answer's ISO 8601 UTC time, as the tables show it."""
+    return "" if value is None else value.replace("T", " ").removesuffix("Z")
 
 
 @contextmanager
@@ -138,6 +139,8 @@ def documents(
     cursor: str | None = CursorOption,
 ) -> None:
     """Documents by issuer, type, consignment, status, attester, verdict and time, newest first."""
+    from ledger.index import queries
+
     with _errors():
         f = queries.DocumentFilter(
             org_id,
@@ -206,6 +209,8 @@ def attestations(
     cursor: str | None = CursorOption,
 ) -> None:
     """Attestations by document, attesting organisation, verdict and time, newest first."""
+    from ledger.index import queries
+
     with _errors():
         f = queries.AttestationFilter(
             sha256.lower().removeprefix("0x") if sha256 else None,
@@ -244,6 +249,8 @@ def history(
     fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f"),
 ) -> None:
     """A document's record, every contract event about it and its attestations."""
+    from ledger.index import queries
+
     with _errors():
         found = queries.document_history(_engine(), sha256)
     if found is None:
@@ -283,6 +290,8 @@ def stats(
     fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f"),
 ) -> None:
     """Registrations and attestations per UTC day, and documents per type."""
+    from ledger.index import queries
+
     with _errors():
         engine = _engine()
         days = queries.daily_counts(engine, _ts(time_from), _ts(time_to))
@@ -302,6 +311,10 @@ def stats(
 
 
 def checker() -> Checker:
+    from ledger.chain import open_registry
+    from ledger.content import open_store
+    from ledger.index import Checker
+
     settings = get_settings()
     return Checker(open_registry(settings), open_store(settings))
 
@@ -341,6 +354,8 @@ def check(
     fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f"),
 ) -> None:
     """Check every row of an export against the chain (exit 1 on any difference)."""
+    from ledger.index import check_export
+
     with _errors():
         report = check_export(file, checker())
     print_report(report, fmt)

@@ -6,14 +6,17 @@ import json
 import os
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import typer
 from rich.console import Console
 
-from ledger.chain import LocalChain, connect, ensure_deployed, stop_pid
-from ledger.config import get_settings
+from cli.client import get_settings
 from ledger.errors import ChainUnavailable, LedgerError
+
+if TYPE_CHECKING:  # the chain's modules load web3: imported where a command needs them
+    from ledger.chain import LocalChain
 
 chain_app = typer.Typer(
     help="Start, stop and check the local chain (anvil by default, or Hardhat)."
@@ -22,6 +25,8 @@ console = Console(stderr=True)
 
 
 def _local_chain() -> LocalChain:
+    from ledger.chain import LocalChain
+
     settings = get_settings()
     if settings.chain == "rpc":
         raise typer.BadParameter("TRADELEDGER_CHAIN=rpc: the chain is not ours to start or stop")
@@ -52,6 +57,8 @@ def _running_pid() -> int | None:
 @chain_app.command()
 def start() -> None:
     """Start the local chain in the background (reuses one that is already running)."""
+    from ledger.chain import connect
+
     chain = _local_chain()
     if _running_pid() is not None:
         console.print(f"{chain.kind} already running on {chain.url}")
@@ -76,6 +83,8 @@ def start() -> None:
 @chain_app.command()
 def stop() -> None:
     """Stop the local chain started by `chain start` (anvil saves its state first)."""
+    from ledger.chain import stop_pid
+
     pid = _running_pid()
     if pid is None:
         console.print("no local chain of ours is running")
@@ -88,6 +97,8 @@ def stop() -> None:
 @chain_app.command()
 def status() -> None:
     """Say whether the configured chain answers, and its head block."""
+    from ledger.chain import connect
+
     settings = get_settings()
     try:
         w3 = connect(settings.rpc_url, timeout=2.0)
@@ -101,6 +112,8 @@ def status() -> None:
 
 def deploy() -> None:
     """Deploy the contracts, or reuse the live deployment; prints the deployment record."""
+    from ledger.chain import ensure_deployed
+
     try:
         deployment, outcome, why = ensure_deployed(get_settings())
     except LedgerError as exc:

@@ -14,19 +14,29 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
-import httpx
 import typer
 from rich.console import Console
 
-from ledger.config import get_settings
 from ledger.errors import LedgerError
 
-TIMEOUT = httpx.Timeout(300.0, connect=5.0)  # a registration waits for its receipt
+if TYPE_CHECKING:  # loaded on first use: `tradeledger --help` needs neither
+    import httpx
+
+    from ledger.config import Settings
+
+TIMEOUT = (300.0, 5.0)  # seconds: a registration waits for its receipt; connecting
 START_HINT = "start it with `scripts/run` (or `tradeledger serve --demo`)"
 
 err = Console(stderr=True, highlight=False)
+
+
+def get_settings() -> Settings:
+    """The process's settings (``ledger.config``), loaded when a command first needs them."""
+    from ledger.config import get_settings as settings
+
+    return settings()
 
 
 def default_api_url() -> str:
@@ -111,8 +121,14 @@ class Client:
 
     def __init__(self, ctx: typer.Context) -> None:
         self.config = config_of(ctx)
+        import httpx
+
         headers = {"Authorization": f"Bearer {self.config.key}"} if self.config.key else {}
-        self.http = httpx.Client(base_url=self.config.url, headers=headers, timeout=TIMEOUT)
+        self.http = httpx.Client(
+            base_url=self.config.url,
+            headers=headers,
+            timeout=httpx.Timeout(TIMEOUT[0], connect=TIMEOUT[1]),
+        )
 
     def __enter__(self) -> Client:
         return self
@@ -121,6 +137,8 @@ class Client:
         self.http.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        import httpx
+
         url = self.config.url
         try:
             response = self.http.request(method, path, **kwargs)

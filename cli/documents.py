@@ -39,10 +39,9 @@ from cli.client import (
     fail,
     global_options,
 )
-from ledger.chain import connect
 from ledger.content import Fingerprint, hash_file
 from ledger.errors import ChainUnavailable, InvalidInput, LedgerError
-from ledger.flows import Verdict, Verification, check_bundle_on_chain, check_fingerprint
+from ledger.flows import check_fingerprint
 from ledger.types import RevocationReason
 from ledger.types import Verdict as AttestationVerdict
 
@@ -432,6 +431,10 @@ def _verify_bundle(
         with Client(ctx) as client:
             result: dict[str, Any] = client.json("POST", "/v1/verify", json={"bundle": bundle})
         return result
+    # web3 is loaded only here, by the one command that talks to a chain node itself
+    from ledger.chain import connect
+    from ledger.flows import Verdict, Verification, check_bundle_on_chain
+
     try:
         w3 = connect(rpc)
     except ChainUnavailable as exc:

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from web3 import HTTPProvider, Web3
 
 from cli.audit import ShowFormat, checker, print_report
-from ledger.chain import Registry, open_registry, read_record
-from ledger.config import get_settings
-from ledger.content import open_store
-from ledger.db import make_engine
+from cli.client import get_settings
 from ledger.errors import DeploymentError, LedgerError
-from ledger.index import DEFAULT_RANGE, Indexer, check_index
+
+if TYPE_CHECKING:  # web3 and SQLAlchemy: loaded by the commands that use them
+    from ledger.index import Indexer
+
+DEFAULT_RANGE = 2000  # blocks per eth_getLogs request (the indexer's own default)
 
 index_app = typer.Typer(help="Build, rebuild and check the index of the contract's events.")
 console = Console(stderr=True)
@@ -25,6 +26,13 @@ console = Console(stderr=True)
 
 def _indexer(live: bool = True) -> Indexer:
     """The configured indexer; ``live`` checks the deployment on the chain first."""
+    from web3 import HTTPProvider, Web3
+
+    from ledger.chain import Registry, open_registry, read_record
+    from ledger.content import open_store
+    from ledger.db import make_engine
+    from ledger.index import Indexer
+
     settings = get_settings()
     deployment = read_record(settings.deployment_file)
     if deployment is None:
@@ -118,6 +126,9 @@ def check(
     fmt: ShowFormat = typer.Option(ShowFormat.table, "--format", "-f"),
 ) -> None:
     """Check every indexed document and attestation against the chain (exit 1 on differences)."""
+    from ledger.db import make_engine
+    from ledger.index import check_index
+
     settings = get_settings()
     try:
         engine = make_engine(settings.db_url)

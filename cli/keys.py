@@ -15,21 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from eth_account import Account
 
-from cli.client import Client, err, errors_to_exit, fail
+from cli.client import Client, err, errors_to_exit, fail, get_settings
 from cli.documents import ConsignmentOption, DocTypeOption, hash_local
-from ledger.chain import (
-    RegisterRequest,
-    Registry,
-    connect,
-    keystore_path,
-    load_key,
-    save_key,
-    sign_request,
-)
 from ledger.cid import Cid
-from ledger.config import get_settings
 from ledger.doctypes import check_doc_type
 from ledger.errors import ChainUnavailable, InvalidInput
 from ledger.flows import check_consignment_ref
@@ -41,12 +30,16 @@ KEY_NAME_HELP = "Keystore name (letters, digits, - and _)."
 def keygen(name: str = typer.Argument(..., metavar="NAME", help=KEY_NAME_HELP)) -> None:
     """Generate a signing key into an encrypted keystore on this machine; prints its address.
 
-    The private key is never printed. The keystore is encrypted with TRADELEDGER_KEYSTORE_SECRET (or a secret generated once into TRADELEDGER_DATA_DIR/secret). Then ask the consortium admin to admit the address for your organisation.
+    The private key is never printed. The keystore is encrypted with TRADELEDGER_KEYSTORE_SECRET, or the secret in the file TRADELEDGER_KEYSTORE_SECRET_FILE (outside the data folder). Then ask the consortium admin to admit the address for your organisation.
 
     Example:
 
     tradeledger keygen kz-flour-exporter
     """
+    from eth_account import Account
+
+    from ledger.chain import keystore_path, save_key
+
     settings = get_settings()
     with errors_to_exit():
         if name in RESERVED:
@@ -116,6 +109,8 @@ def sign_request_command(
 
     tradeledger sign-request invoice.pdf -k kz-flour-exporter -t 380 -c SMGS-0042 --nonce 3 --chain-id 31337 --contract 0x5FbDB2315678afecb367f032d93F642f64180aa3
     """
+    from ledger.chain import RegisterRequest, keystore_path, load_key, sign_request
+
     settings = get_settings()
     with errors_to_exit():
         check_doc_type(doc_type)
@@ -175,6 +170,8 @@ def sign_request_command(
 
 def _chain_nonce(rpc: str, contract: str, address: str) -> int:
     """The key's next request nonce, read from the ledger contract."""
+    from ledger.chain import Registry, connect
+
     try:
         info = Registry(connect(rpc, timeout=5.0), contract).key_info(address)
     except ChainUnavailable as exc:

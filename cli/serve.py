@@ -6,31 +6,39 @@ import json
 import os
 
 import typer
-import uvicorn
 from rich.console import Console
-
-from ledger.config import get_settings
-from ledger.datadir import PRIVATE_UMASK
-from ledger.flows import Runtime, ensure_demo
 
 console = Console(stderr=True)
 
 
 def serve(
     demo: bool = typer.Option(
-        False, help="Create demo organisations and API keys first, and print them."
+        False,
+        help="A local demo: create demo organisations and API keys first, and print them; "
+        "the keystore secret may live in the data folder (as TRADELEDGER_DEMO=1).",
     ),
 ) -> None:
     """Serve the API (OpenAPI docs at /docs) until interrupted."""
+    import uvicorn
+
+    from api.app import create_app
+    from cli.client import errors_to_exit
+    from ledger.config import get_settings
+    from ledger.datadir import PRIVATE_UMASK
+    from ledger.flows import Runtime, ensure_demo
+
     settings = get_settings()
     os.umask(PRIVATE_UMASK)  # whatever the service creates (SQLite's journals...) is private
     if demo:
-        rt = Runtime.open(settings)
+        settings = settings.model_copy(update={"demo": True})
+    with errors_to_exit():
+        rt = Runtime.open(settings)  # refuses a missing keystore secret, saying how
         rt.check_chain()
         try:
-            creds = ensure_demo(rt)
+            creds = ensure_demo(rt) if settings.demo else None
         finally:
             rt.close()
+    if creds is not None:
         console.print(
             "[bold]Demo credentials[/bold] (also in "
             f"{settings.data_dir / 'demo-credentials.json'}):"
@@ -39,8 +47,7 @@ def serve(
     url = f"http://{settings.host}:{settings.port}"
     console.print(f"[bold]Trade Document Ledger[/bold] listening on {url} (API docs: {url}/docs)")
     uvicorn.run(
-        "api.app:create_app",
-        factory=True,
+        create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level="warning",

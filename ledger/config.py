@@ -54,8 +54,30 @@ class Settings(BaseSettings):
     )
     keystore_secret: SecretStr | None = Field(
         default=None,
-        description="Secret that encrypts keystores at rest. Unset: generated once into "
-        "data_dir/secret (mode 600).",
+        description="Secret that encrypts keystores at rest. Unset: read from "
+        "keystore_secret_file; in demo mode only, generated once into data_dir/secret.",
+    )
+    keystore_secret_file: Path | None = Field(
+        default=None,
+        description="File holding the keystore secret; must lie outside data_dir.",
+    )
+    demo: bool = Field(
+        default=False,
+        description="A local demo: the keystore secret may be generated into data_dir "
+        "(`tradeledger serve --demo` and scripts/run turn it on).",
+    )
+    rpc_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds per JSON-RPC call that sends transactions or catches the index up "
+        "in the background.",
+    )
+    lookup_timeout: float = Field(
+        default=1.5,
+        gt=0,
+        description="Seconds per chain call or IPFS lookup made to answer a request (health "
+        "checks, reads, the index catching up for a verification): a frozen chain or an "
+        "absent CID is answered 503/UNVERIFIABLE within about this time.",
     )
 
     # --- IPFS --------------------------------------------------------------------------
@@ -87,6 +109,11 @@ class Settings(BaseSettings):
 
     # --- service -----------------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Address the service listens on.")
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL the public sees the service at, printed on verification slips "
+        "and in QR codes (e.g. https://ledger.example.org). Unset: http://host:port.",
+    )
     port: int = Field(default=8000, description="Port the service listens on.")
     max_upload_bytes: int = Field(
         default=64 * 1024 * 1024, gt=0, description="Largest accepted document (413 above)."
@@ -97,6 +124,14 @@ class Settings(BaseSettings):
         description="Seconds without an answer from the chain after which verification says "
         "UNVERIFIABLE and writes answer 503.",
     )
+
+    @property
+    def base_url(self) -> str:
+        """Where the public reaches the service: ``public_url``, else http://host:port."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     @property
     def db_url(self) -> str:

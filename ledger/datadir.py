@@ -1,4 +1,5 @@
-"""The data folder on disk: private to the service's user, and the keystore secret in it.
+"""The data folder on disk: private to the service's user; the keystore secret (outside it,
+but for a demo).
 
 Everything under ``settings.data_dir`` (content blocks, the database, keystores, the chain
 state, the generated secret) is readable by its owner only: folders 700, files 600 (content
@@ -16,7 +17,7 @@ import stat
 from pathlib import Path
 
 from ledger.config import Settings
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Misconfigured
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
@@ -100,12 +101,27 @@ def keystore_file(settings: Settings, name: str, suffix: str = ".json") -> Path:
     return settings.data_dir / "keys" / f"{name}{suffix}"
 
 
+NO_SECRET = (
+    "no keystore secret: set TRADELEDGER_KEYSTORE_SECRET, or TRADELEDGER_KEYSTORE_SECRET_FILE "
+    "to a file outside the data folder {data_dir} holding it (e.g. `head -c 32 /dev/urandom "
+    "| base64 > /etc/tradeledger/secret; chmod 600 /etc/tradeledger/secret`); for a local demo "
+    "only, TRADELEDGER_DEMO=1 (or `tradeledger serve --demo`) keeps a generated one in the "
+    "data folder"
+)
+
+
 def keystore_secret(settings: Settings) -> str:
-    """The secret that encrypts keystores: ``TRADELEDGER_KEYSTORE_SECRET``, or else one
-    generated once into ``data_dir/secret`` (mode 600; fine for one development machine,
-    but then whoever copies the data folder has the keys too)."""
+    """The secret that encrypts keystores: ``TRADELEDGER_KEYSTORE_SECRET``, or the file
+    ``TRADELEDGER_KEYSTORE_SECRET_FILE`` outside the data folder (so that a copy of the
+    folder is not a copy of the keys). Only in demo mode is one generated once into
+    ``data_dir/secret`` (mode 600). ``Misconfigured``, saying how to give one, otherwise."""
     if settings.keystore_secret is not None:
         return settings.keystore_secret.get_secret_value()
+    data_dir = settings.data_dir.resolve()
+    if settings.keystore_secret_file is not None:
+        return _secret_file(settings.keystore_secret_file.expanduser().resolve(), data_dir)
+    if not settings.demo:
+        raise Misconfigured(NO_SECRET.format(data_dir=data_dir))
     path = settings.data_dir / "secret"
     if not path.exists():
         private_dir(settings.data_dir)
@@ -122,3 +138,20 @@ def keystore_secret(settings: Settings) -> str:
         finally:
             tmp.unlink()
     return path.read_text().strip()
+
+
+def _secret_file(path: Path, data_dir: Path) -> str:
+    if path.is_relative_to(data_dir):
+        raise Misconfigured(
+            f"TRADELEDGER_KEYSTORE_SECRET_FILE {path} lies inside the data folder {data_dir}: "
+            "a copy of that folder would then hold the keys and their secret; move it out"
+        )
+    try:
+        secret = path.read_text().strip()
+    except OSError as exc:
+        raise Misconfigured(
+            f"cannot read TRADELEDGER_KEYSTORE_SECRET_FILE {path}: {exc.strerror}"
+        ) from exc
+    if not secret:
+        raise Misconfigured(f"TRADELEDGER_KEYSTORE_SECRET_FILE {path} is empty: put the secret in it")
+    return secret

@@ -194,6 +194,16 @@ outbox = Table(
     Column("updated_at", BigInteger, nullable=False),
 )
 
+outbox_members = Table(
+    "outbox_members",
+    metadata,
+    # The documents of a batch job, written with it: each is readable (and can be revoked,
+    # attested, superseded) as soon as its batch is acknowledged, before the index has it.
+    Column("fingerprint", String(64), primary_key=True),
+    Column("job_id", Integer, primary_key=True),
+    Column("position", Integer, nullable=False),  # its place in the batch's manifest
+)
+
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"

@@ -15,6 +15,7 @@ what to do next. The API maps the categories to HTTP statuses in one handler::
     ├── ContractError          a contract call reverted with a named custom error; it is
     │                          also an instance of one category above (see ``ledger.chain.sender``)
     ├── DeploymentError        no deployment, or one that the chain no longer holds
+    ├── Misconfigured          a setting is missing or unsafe (e.g. no keystore secret)
     ├── IntegrityError         bytes that do not match their hash or CID
     │   ├── CidMismatch
     │   └── SealBroken         sealed bytes that do not open: wrong key, or altered,
@@ -70,6 +71,10 @@ class StoreTimeout(StoreUnavailable):
 
 class DeploymentError(LedgerError):
     """No usable deployment of the contracts on the configured chain."""
+
+
+class Misconfigured(LedgerError):
+    """A setting is missing or unsafe; the message says which and how to set it."""
 
 
 class IntegrityError(LedgerError):

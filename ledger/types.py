@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+# The widths of the contract's integers: the largest value each field can hold.
+MAX_ORG_ID = 2**32 - 1  # uint32 orgId
+MAX_DOC_TYPE = 2**16 - 1  # uint16 docType
+MAX_TIME = 2**40 - 1  # uint40 times (Unix seconds)
+
 
 class OrgKind(IntEnum):
     NONE = 0

@@ -54,7 +54,7 @@ def test_what_the_ledger_writes_is_private_under_a_loose_umask(
     with engine.connect():  # open: the WAL and shared-memory files exist
         assert mode(data / "ledger.db-wal") == mode(data / "ledger.db-shm") == 0o600
     engine.dispose()
-    keystore_secret(Settings(data_dir=data))
+    keystore_secret(Settings(data_dir=data, demo=True))  # the demo secret, in the folder
     write_private(data / "deployment.json", b"{}")
     assert private_dir(data / "a" / "b") == data / "a" / "b"
     assert loose_entries(data) == []

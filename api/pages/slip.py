@@ -76,7 +76,8 @@ class Slip:
 def _slip(request: Request, sha256: str, verifier: VerifierDep, t: Translator) -> Slip:
     fingerprint = check_fingerprint(sha256.strip().lower())
     result = view(verifier.fingerprint(fingerprint), t)
-    url = str(request.url_for("verify_permalink", sha256=fingerprint))
+    # the configured public address, never the request's Host header (anyone can send one)
+    url = f"{request.app.state.runtime.settings.base_url}/v/{fingerprint}"
     return Slip(result, url, t.when(int(time.time())), t)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Path
@@ -10,14 +11,18 @@ from sqlalchemy import select
 from web3 import Web3
 
 from api.deps import ActorDep, RuntimeDep
+from api.errors import documented
 from api.schemas import ApiKeyIn, ApiKeyOut, KeyIn, OrganisationIn
-from ledger.chain import fund_from_dev_account, load_or_create_key
+from ledger import times
+from ledger.chain import create_key, fund_from_dev_account
 from ledger.db import keys, organisations
-from ledger.errors import InvalidInput
+from ledger.errors import InvalidInput, Unavailable
 from ledger.flows import Action, Role, authorise
-from ledger.types import OrgKind
+from ledger.types import MAX_ORG_ID, OrgKind
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(
+    prefix="/v1/admin", tags=["admin"], responses=documented(401, 403, 404, 409, 422, 503)
+)
 TEN_YEARS = 10 * 365 * 24 * 3600
 
 
@@ -25,7 +30,8 @@ TEN_YEARS = 10 * 365 * 24 * 3600
 def list_organisations(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, object]]:
     """Every admitted organisation with its keys (from the index)."""
     authorise(actor, Action.ADMINISTER)
-    rt.sync_index()
+    with suppress(Unavailable):  # else: what the index holds
+        rt.catch_up()
     with rt.engine.connect() as conn:
         orgs = conn.execute(select(organisations).order_by(organisations.c.org_id)).all()
         all_keys = conn.execute(select(keys)).all()
@@ -36,7 +42,11 @@ def list_organisations(rt: RuntimeDep, actor: ActorDep) -> list[dict[str, object
             "country": o.country,
             "kind": o.kind,
             "keys": [
-                {"address": k.address, "valid_from": k.valid_from, "valid_until": k.valid_until}
+                {
+                    "address": k.address,
+                    "valid_from": times.iso(k.valid_from),
+                    "valid_until": times.iso(k.valid_until),
+                }
                 for k in all_keys
                 if k.org_id == o.org_id
             ],
@@ -64,30 +74,39 @@ def admit_organisation(body: OrganisationIn, rt: RuntimeDep, actor: ActorDep) ->
 
 @router.post("/organisations/{org_id}/keys", status_code=201)
 def add_key(
-    org_id: Annotated[int, Path(ge=1, le=2**32 - 1, description="Organisation id")],
+    org_id: Annotated[int, Path(ge=1, le=MAX_ORG_ID, description="Organisation id")],
     body: KeyIn,
     rt: RuntimeDep,
     actor: ActorDep,
 ) -> dict[str, object]:
-    """Generate a signing key for the organisation (kept in an encrypted keystore) and admit it."""
+    """Admit a key for the organisation: the exporter's own (``address``, e.g. from
+    `tradeledger keygen`, for gasless registrations), or else one generated here and kept in
+    an encrypted keystore (``signing_key``, to bind to an API key)."""
     authorise(actor, Action.ADMINISTER)
+    if body.address is not None and not Web3.is_address(body.address):
+        raise InvalidInput(
+            f"{body.address!r} is not a key address: give 0x and 40 hexadecimal digits"
+        )
     rt.require_chain()
     rt.registry.organisation(org_id)  # UnknownOrganisation -> 404
     now = int(time.time())
-    keystore = f"org-{org_id}-{now}"
-    account = load_or_create_key(rt.settings, keystore)
-    if rt.settings.chain != "rpc":
-        fund_from_dev_account(rt.w3, account.address)
-    valid_from = body.valid_from if body.valid_from is not None else now - 60
-    valid_until = body.valid_until if body.valid_until is not None else now + TEN_YEARS
-    sent = rt.registry.add_key(
-        rt.sender("deployer"), org_id, account.address, valid_from, valid_until
-    )
+    keystore: str | None = None
+    if body.address is not None:
+        address = Web3.to_checksum_address(body.address)
+    else:
+        keystore, account = create_key(rt.settings, f"org-{org_id}")
+        rt.keep(keystore, account)
+        address = account.address
+        if rt.settings.chain != "rpc":
+            fund_from_dev_account(rt.w3, address)
+    valid_from = now - 60 if body.valid_from is None else int(body.valid_from)
+    valid_until = now + TEN_YEARS if body.valid_until is None else int(body.valid_until)
+    sent = rt.registry.add_key(rt.sender("deployer"), org_id, address, valid_from, valid_until)
     return {
-        "address": account.address,
+        "address": address,
         "signing_key": keystore,
-        "valid_from": valid_from,
-        "valid_until": valid_until,
+        "valid_from": times.iso(valid_from),
+        "valid_until": times.iso(valid_until),
         "tx_hash": sent.tx_hash.to_0x_hex(),
     }
 

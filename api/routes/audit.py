@@ -15,21 +15,34 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api.deps import ActorDep, LangDep, RuntimeDep
+from api.errors import documented
 from api.pages.i18n import doc_type_name
+from ledger import times
 from ledger.flows import Action, Runtime, authorise
 from ledger.index import queries
+from ledger.types import MAX_DOC_TYPE, MAX_ORG_ID
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"])
+router = APIRouter(
+    prefix="/v1/audit", tags=["audit"], responses=documented(401, 403, 422, 503)
+)
 
-Time = Annotated[datetime | None, Query(description="ISO 8601 time or date, e.g. 2026-10-01")]
-
-
-def _ts(value: datetime | None) -> int | None:
-    return int(value.timestamp()) if value is not None else None
+From = Annotated[
+    datetime | None,
+    Query(
+        alias="from",
+        description="From this time (inclusive): ISO 8601 time or date, e.g. 2026-10-01 or "
+        "2026-10-01T08:30:00+04:30; a time without an offset is UTC",
+    ),
+]
+To = Annotated[
+    datetime | None,
+    Query(alias="to", description="Up to this time (exclusive); as `from`"),
+]
+OrgId = Annotated[int | None, Query(ge=1, le=MAX_ORG_ID, description="Organisation id")]
 
 
 def _lag(rt: Runtime) -> dict[str, Any]:
-    head = rt.health.head if rt.chain_ok() else None
+    head = rt.chain_head() if rt.chain_ok() else None
     indexed = rt.health.indexed
     return {
         "indexed_block": indexed,
@@ -39,14 +52,14 @@ def _lag(rt: Runtime) -> dict[str, Any]:
 
 
 def document_filter(
-    org_id: int | None = None,
-    doc_type: int | None = None,
-    consignment_ref: str | None = None,
+    org_id: OrgId = None,
+    doc_type: Annotated[int | None, Query(ge=0, le=MAX_DOC_TYPE)] = None,
+    consignment_ref: Annotated[str | None, Query(max_length=200)] = None,
     status: str | None = None,
-    attester_org_id: int | None = None,
+    attester_org_id: OrgId = None,
     verdict: str | None = None,
-    time_from: Annotated[datetime | None, Query(alias="from")] = None,
-    time_to: Annotated[datetime | None, Query(alias="to")] = None,
+    time_from: From = None,
+    time_to: To = None,
 ) -> queries.DocumentFilter:
     """The document filters of the query string (shared by the page and the exports)."""
     return queries.DocumentFilter(
@@ -56,8 +69,8 @@ def document_filter(
         status,
         attester_org_id,
         verdict,
-        _ts(time_from),
-        _ts(time_to),
+        times.unix(time_from),
+        times.unix(time_to),
     ).check()
 
 
@@ -68,7 +81,15 @@ def _names(lang: str) -> Callable[[int], str]:
     return lambda code: doc_type_name(code, lang)
 
 
-@router.get("/documents")
+@router.get(
+    "/documents",
+    responses={
+        200: {
+            "description": "A page of documents (json), or every match (csv, export version 2)",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def documents(
     rt: RuntimeDep,
     actor: ActorDep,
@@ -91,6 +112,7 @@ def documents(
             media_type="text/csv",
             headers={
                 "Content-Disposition": 'attachment; filename="documents.csv"',
+                "X-Export-Version": str(queries.EXPORT_VERSION),
                 **_lag_headers(rt),
             },
         )
@@ -110,6 +132,7 @@ def export_documents_json(
         media_type="application/json",
         headers={
             "Content-Disposition": 'attachment; filename="documents.json"',
+            "X-Export-Version": str(queries.EXPORT_VERSION),
             **_lag_headers(rt),
         },
     )
@@ -125,10 +148,10 @@ def find_attestations(
     rt: RuntimeDep,
     actor: ActorDep,
     sha256: str | None = None,
-    attester_org_id: int | None = None,
+    attester_org_id: OrgId = None,
     verdict: str | None = None,
-    time_from: Annotated[datetime | None, Query(alias="from")] = None,
-    time_to: Annotated[datetime | None, Query(alias="to")] = None,
+    time_from: From = None,
+    time_to: To = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 100,
 ) -> JSONResponse:
@@ -136,7 +159,9 @@ def find_attestations(
     authorise(actor, Action.AUDIT)
     page = queries.find_attestations(
         rt.engine,
-        queries.AttestationFilter(sha256, attester_org_id, verdict, _ts(time_from), _ts(time_to)),
+        queries.AttestationFilter(
+            sha256, attester_org_id, verdict, times.unix(time_from), times.unix(time_to)
+        ),
         cursor,
         limit,
     )
@@ -145,13 +170,20 @@ def find_attestations(
 
 @router.get("/stats/daily")
 def daily(
-    rt: RuntimeDep, actor: ActorDep, time_from: Time = None, time_to: Time = None
+    rt: RuntimeDep, actor: ActorDep, time_from: From = None, time_to: To = None
 ) -> JSONResponse:
     """Registrations and attestations per day."""
     authorise(actor, Action.AUDIT)
     return JSONResponse(
-        {"days": queries.daily_counts(rt.engine, _ts(time_from), _ts(time_to)), **_lag(rt)}
+        {"days": queries.daily_counts(rt.engine, times.unix(time_from), times.unix(time_to)), **_lag(rt)}
     )
+
+
+@router.get("/organisations")
+def organisations(rt: RuntimeDep, actor: ActorDep) -> JSONResponse:
+    """Every admitted organisation (id, name, country, kind), to filter by name."""
+    authorise(actor, Action.AUDIT)
+    return JSONResponse({"organisations": queries.organisations_list(rt.engine), **_lag(rt)})
 
 
 @router.get("/stats/doc-types")

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.batchupload import receive_batch
 from api.deps import ActorDep, DocumentsDep, LangDep, VerifierDep
+from api.errors import documented
 from api.schemas import (
     AttestationOut,
     AttestRequest,
@@ -27,11 +28,14 @@ from ledger.cid import Cid
 from ledger.content import Fingerprint, hash_stream
 from ledger.errors import InvalidInput
 from ledger.flows import Actor, Documents, TooLarge, Upload, check_fingerprint
-from ledger.types import RevocationReason, Verdict
+from ledger.types import MAX_DOC_TYPE, RevocationReason, Verdict
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
-DocType = Annotated[int, Form(description="UN/EDIFACT 1001 code, e.g. 861 certificate of origin")]
+DocType = Annotated[
+    int,
+    Form(ge=0, le=MAX_DOC_TYPE, description="UN/EDIFACT 1001 code, e.g. 861 certificate of origin"),
+]
 ConsignmentRef = Annotated[
     str, Form(description="Shipment reference, e.g. the SMGS consignment note number")
 ]
@@ -62,6 +66,13 @@ def check_length(request: Request) -> None:
         )
 
 
+# what a registration can answer besides its 201
+REGISTERS: dict[int | str, dict[str, Any]] = {
+    202: {"model": DocumentOut, "description": "Accepted and durable; on chain soon"},
+    **documented(401, 403, 409, 413, 422, 503),
+}
+
+
 def _answer(body: DocumentOut | BatchOut, created: bool) -> Response:
     """201 (on chain) or 202 (durable, pending), serialised by pydantic-core in one step."""
     code = status.HTTP_201_CREATED if created else status.HTTP_202_ACCEPTED
@@ -72,10 +83,7 @@ def _answer(body: DocumentOut | BatchOut, created: bool) -> Response:
     "",
     status_code=201,
     response_model=DocumentOut,
-    responses={
-        202: {"description": "Accepted and durable; on chain soon"},
-        409: {"description": "Already registered"},
-    },
+    responses=REGISTERS,
 )
 def register(
     request: Request,
@@ -105,7 +113,7 @@ BATCH_FORM = {
                         "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
                         "doc_type": {
                             "type": "array",
-                            "items": {"type": "integer"},
+                            "items": {"type": "integer", "minimum": 0, "maximum": MAX_DOC_TYPE},
                             "description": "One UN/EDIFACT 1001 code per file, or one for all",
                         },
                         "consignment_ref": {
@@ -124,7 +132,10 @@ BATCH_FORM = {
     "/batch",
     status_code=201,
     response_model=BatchOut,
-    responses={202: {"description": "Stored and durable; anchored on chain soon"}},
+    responses={
+        202: {"model": BatchOut, "description": "Stored and durable; anchored on chain soon"},
+        **documented(401, 403, 409, 413, 422, 503),
+    },
     openapi_extra=BATCH_FORM,
 )
 async def register_batch(
@@ -161,14 +172,22 @@ def _anchor(
     return _answer(body, result.created)
 
 
-def _int_field(name: str, value: str) -> int:
+def _int_field(name: str, value: str, high: int = MAX_DOC_TYPE) -> int:
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise InvalidInput(f"{name} must be a whole number, not {value[:40]!r}") from None
+    if not 0 <= number <= high:
+        raise InvalidInput(f"{name} must be between 0 and {high}, not {number}")
+    return number
 
 
-@router.post("/relay", status_code=201, response_model=DocumentOut)
+@router.post(
+    "/relay",
+    status_code=201,
+    response_model=DocumentOut,
+    responses=REGISTERS,
+)
 def relay(
     request: Request,
     docs: DocumentsDep,
@@ -207,7 +226,7 @@ def relay(
     return _answer(DocumentOut.of(result.record, lang), result.created)
 
 
-@router.get("/{sha256}", response_model=DocumentDetailsOut)
+@router.get("/{sha256}", response_model=DocumentDetailsOut, responses=documented(404, 422))
 def get_document(sha256: str, docs: DocumentsDep, lang: LangDep) -> DocumentDetailsOut:
     """A document's record, history (supersessions, revocations) and attestations."""
     details = docs.get(sha256)
@@ -218,7 +237,14 @@ def get_document(sha256: str, docs: DocumentsDep, lang: LangDep) -> DocumentDeta
     )
 
 
-@router.get("/{sha256}/content", response_class=StreamingResponse)
+@router.get(
+    "/{sha256}/content",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+        **documented(401, 403, 404, 422, 502, 503),
+    },
+)
 def content(sha256: str, docs: DocumentsDep, actor: ActorDep) -> StreamingResponse:
     """The document's bytes from the content store (issuing organisation, customs, auditors, admin)."""
     chunks = docs.content(actor, sha256)
@@ -229,7 +255,13 @@ def content(sha256: str, docs: DocumentsDep, actor: ActorDep) -> StreamingRespon
     )
 
 
-@router.get("/{sha256}/evidence")
+@router.get(
+    "/{sha256}/evidence",
+    responses={
+        200: {"description": "The evidence bundle (version 1)", "content": {"application/json": {"schema": {"type": "object"}}}},
+        **documented(422, 503),
+    },
+)
 def evidence(sha256: str, verifier: VerifierDep) -> Response:
     """The evidence bundle: everything needed to re-verify the document against any node."""
     bundle = verifier.evidence_bundle(check_fingerprint(sha256))
@@ -239,7 +271,11 @@ def evidence(sha256: str, verifier: VerifierDep) -> Response:
     )
 
 
-@router.post("/{sha256}/revoke", response_model=DocumentOut)
+@router.post(
+    "/{sha256}/revoke",
+    response_model=DocumentOut,
+    responses=documented(401, 403, 404, 409, 422, 503),
+)
 def revoke(
     sha256: str, body: RevokeRequest, docs: DocumentsDep, actor: ActorDep, lang: LangDep
 ) -> DocumentOut:
@@ -253,7 +289,12 @@ def revoke(
     return DocumentOut.of(docs.revoke(actor, sha256, reason), lang)
 
 
-@router.post("/{sha256}/supersede", status_code=201, response_model=DocumentOut)
+@router.post(
+    "/{sha256}/supersede",
+    status_code=201,
+    response_model=DocumentOut,
+    responses={**REGISTERS, **documented(404)},
+)
 def supersede(
     sha256: str,
     request: Request,
@@ -273,7 +314,12 @@ def supersede(
     return _answer(DocumentOut.of(result.record, lang), result.created)
 
 
-@router.post("/{sha256}/attestations", status_code=201, response_model=AttestationOut)
+@router.post(
+    "/{sha256}/attestations",
+    status_code=201,
+    response_model=AttestationOut,
+    responses=documented(401, 403, 404, 409, 422, 503),
+)
 def attest(sha256: str, body: AttestRequest, docs: DocumentsDep, actor: ActorDep) -> AttestationOut:
     """Record a customs attestation: verified, cleared, held or rejected."""
     try:
@@ -285,7 +331,11 @@ def attest(sha256: str, body: AttestRequest, docs: DocumentsDep, actor: ActorDep
     return AttestationOut.of(docs.attest(actor, sha256, verdict, body.reference))
 
 
-@router.post("/{sha256}/attestations/{attestation_id}/revoke", response_model=AttestationOut)
+@router.post(
+    "/{sha256}/attestations/{attestation_id}/revoke",
+    response_model=AttestationOut,
+    responses=documented(401, 403, 404, 409, 422, 503),
+)
 def revoke_attestation(
     sha256: str, attestation_id: str, docs: DocumentsDep, actor: ActorDep
 ) -> AttestationOut:

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import RuntimeDep
+from ledger import times
 from ledger.content import NodeStore
 
 router = APIRouter(tags=["health"])
@@ -19,7 +20,8 @@ def health(rt: RuntimeDep) -> JSONResponse:
     """200 when the chain answers and the index keeps up; 503 (with the same body) otherwise."""
     indexed = rt.health.indexed
     chain_ok = rt.chain_ok()
-    lag = max(0, rt.health.head - indexed) if rt.health.head >= 0 else None
+    head = rt.chain_head()
+    lag = max(0, head - indexed) if rt.health.head >= 0 else None
     store_ok = True
     try:
         if isinstance(rt.store, NodeStore):
@@ -37,7 +39,7 @@ def health(rt: RuntimeDep) -> JSONResponse:
         "chain": {
             "ok": chain_ok,
             "rpc_url": rt.settings.rpc_url,
-            "head": rt.health.head,
+            "head": head,
             "error": rt.health.error,
             "chain_id": rt.registry.chain_id,
             "contract": rt.registry.address,
@@ -45,6 +47,6 @@ def health(rt: RuntimeDep) -> JSONResponse:
         "index": {"indexed_block": indexed, "lag": lag},
         "store": {"ok": store_ok, "kind": "ipfs-node" if rt.settings.ipfs_rpc_url else "embedded"},
         "pending": rt.outbox.count_pending(),
-        "time": int(time.time()),
+        "time": times.iso(int(time.time())),
     }
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)

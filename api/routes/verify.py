@@ -9,6 +9,7 @@ from fastapi import APIRouter, File, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import LangDep, VerifierDep
+from api.errors import documented
 from api.routes.documents import check_length
 from api.schemas import (
     AttestationOut,
@@ -39,7 +40,7 @@ def _out(v: Verification, lang: str) -> VerificationOut:
     )
 
 
-@router.post("", response_model=VerificationOut)
+@router.post("", response_model=VerificationOut, responses=documented(422, 503))
 async def verify(body: VerifyRequest, request: Request, lang: LangDep) -> Response:
     """Verify by fingerprint (`{"sha256": …}`) or by evidence bundle (`{"bundle": {…}}`)."""
     # async: a known fingerprint is answered on the event loop from two SQLite point reads
@@ -65,7 +66,7 @@ def _json(v: Verification, lang: str) -> Response:
     return Response(_out(v, lang).model_dump_json(), media_type="application/json")
 
 
-@router.post("/file", response_model=VerificationOut)
+@router.post("/file", response_model=VerificationOut, responses=documented(413, 422, 503))
 def verify_file(
     request: Request,
     verifier: VerifierDep,

@@ -9,80 +9,81 @@ signing keys at rest (``keys``) and local development chains (``localchain``, wi
 Imports only the shared modules at the top of ``ledger`` (never content, index or flows).
 """
 
-from ledger.chain import reverts
-from ledger.chain.bulk import register_many
-from ledger.chain.compile import (
-    SHIPPED,
-    compile_contracts,
-    find_solc,
-    load_artifact,
-    write_artifacts,
-)
-from ledger.chain.deployment import (
-    Deployment,
-    deployer_account,
-    ensure_deployed,
-    fund_from_dev_account,
-    open_registry,
-    read_record,
-)
-from ledger.chain.keys import keystore_path, load_key, load_or_create_key, save_key
-from ledger.chain.localchain import LocalChain, free_port, stop_pid
-from ledger.chain.manifest import Manifest, ManifestEntry
-from ledger.chain.merkle import BatchMember, MerkleTree
-from ledger.chain.merkle import verify as verify_merkle_proof
-from ledger.chain.registry import CONTRACT_NAME, Registry, contract_factory
-from ledger.chain.relay import RegisterRequest, recover_signer, sign_request
-from ledger.chain.reverts import ErrorDecoder
-from ledger.chain.rpc import Rpc, RpcError
-from ledger.chain.sender import (
-    PYEVM,
-    Sender,
-    Sent,
-    connect,
-    is_connection_error,
-    wait_until_answers,
-)
+from __future__ import annotations
 
-__all__ = [
-    "CONTRACT_NAME",
-    "PYEVM",
-    "SHIPPED",
-    "BatchMember",
-    "Deployment",
-    "ErrorDecoder",
-    "LocalChain",
-    "Manifest",
-    "ManifestEntry",
-    "MerkleTree",
-    "RegisterRequest",
-    "Registry",
-    "Rpc",
-    "RpcError",
-    "Sender",
-    "Sent",
-    "compile_contracts",
-    "connect",
-    "contract_factory",
-    "deployer_account",
-    "ensure_deployed",
-    "find_solc",
-    "free_port",
-    "fund_from_dev_account",
-    "is_connection_error",
-    "keystore_path",
-    "load_artifact",
-    "load_key",
-    "load_or_create_key",
-    "open_registry",
-    "read_record",
-    "recover_signer",
-    "register_many",
-    "reverts",
-    "save_key",
-    "sign_request",
-    "stop_pid",
-    "verify_merkle_proof",
-    "wait_until_answers",
-    "write_artifacts",
-]
+from typing import TYPE_CHECKING
+
+from ledger.surface import lazy, names
+
+SURFACE = {
+    "": ["reverts"],
+    "bulk": ["register_many"],
+    "compile": ["SHIPPED", "compile_contracts", "find_solc", "load_artifact", "write_artifacts"],
+    "deployment": [
+        "Deployment",
+        "deployer_account",
+        "ensure_deployed",
+        "fund_from_dev_account",
+        "open_registry",
+        "read_record",
+    ],
+    "keys": [
+        "create_key",
+        "keystore_path",
+        "load_key",
+        "load_or_create_key",
+        "save_key",
+    ],
+    "localchain": ["LocalChain", "free_port", "stop_pid"],
+    "manifest": ["Manifest", "ManifestEntry"],
+    "merkle": ["BatchMember", "MerkleTree", "verify_merkle_proof=verify"],
+    "registry": ["CONTRACT_NAME", "Registry", "contract_factory"],
+    "relay": ["RegisterRequest", "recover_signer", "sign_request"],
+    "reverts": ["ErrorDecoder"],
+    "rpc": ["Rpc", "RpcError"],
+    "sender": ["PYEVM", "Sender", "Sent", "connect", "is_connection_error", "wait_until_answers"],
+}
+__all__ = names(SURFACE)
+__getattr__ = lazy(__name__, SURFACE, globals())
+
+if TYPE_CHECKING:
+    from ledger.chain import reverts
+    from ledger.chain.bulk import register_many
+    from ledger.chain.compile import (
+        SHIPPED,
+        compile_contracts,
+        find_solc,
+        load_artifact,
+        write_artifacts,
+    )
+    from ledger.chain.deployment import (
+        Deployment,
+        deployer_account,
+        ensure_deployed,
+        fund_from_dev_account,
+        open_registry,
+        read_record,
+    )
+    from ledger.chain.keys import (
+        create_key,
+        keystore_path,
+        load_key,
+        load_or_create_key,
+        save_key,
+    )
+    from ledger.chain.localchain import LocalChain, free_port, stop_pid
+    from ledger.chain.manifest import Manifest, ManifestEntry
+    from ledger.chain.merkle import BatchMember, MerkleTree
+    from ledger.chain.merkle import verify as verify_merkle_proof
+    from ledger.chain.registry import CONTRACT_NAME, Registry, contract_factory
+    from ledger.chain.relay import RegisterRequest, recover_signer, sign_request
+    from ledger.chain.reverts import ErrorDecoder
+    from ledger.chain.rpc import Rpc, RpcError
+    from ledger.chain.sender import (
+        PYEVM,
+        Sender,
+        Sent,
+        connect,
+        is_connection_error,
+        wait_until_answers,
+    )

@@ -61,8 +61,11 @@ class Registry:
         poll_interval: float = 0.002,
         timeout: float = 120.0,
         chain_id: int | None = None,
+        send_w3: Web3 | None = None,
     ) -> None:
+        """``w3`` reads; ``send_w3`` (default ``w3``), perhaps with a longer timeout, sends."""
         self.w3 = w3
+        self.send_w3 = send_w3 or w3
         self.address: ChecksumAddress = Web3.to_checksum_address(address)
         self.contract = w3.eth.contract(
             address=self.address, abi=load_artifact(CONTRACT_NAME)["abi"]
@@ -96,7 +99,7 @@ class Registry:
         with self._senders_lock:  # two threads must never make two senders of one key
             if account.address not in self._senders:
                 self._senders[account.address] = Sender(
-                    self.w3, account, self.decoder, self._poll_interval, self._timeout
+                    self.send_w3, account, self.decoder, self._poll_interval, self._timeout
                 )
             return self._senders[account.address]
 

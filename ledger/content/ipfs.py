@@ -103,9 +103,11 @@ class _TeeReader:
 class NodeStore:
     """A real IPFS node through its RPC API (Kubo-compatible: Kubo, js-ipfs)."""
 
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
+    def __init__(self, url: str, timeout: float = 30.0, lookup_timeout: float | None = None) -> None:
         self.url = url
         self.timeout = timeout
+        # lookups that may meet absent content (has, version for health checks) end sooner
+        self.lookup_timeout = min(timeout, lookup_timeout or timeout)
         # connect() would refuse any daemon >= 0.8 (VersionMismatch): build the client directly.
         # Its own timeout is a little longer than the server-side one sent with lookups.
         self._client = ipfshttpclient.Client(
@@ -115,7 +117,11 @@ class NodeStore:
     def _lookup_opts(self) -> dict[str, str]:
         # Kubo: offline=true answers "not found locally" at once. js-ipfs ignores it and
         # would wait forever: the server-side timeout ends the wait before ours does.
-        return {"offline": "true", "timeout": f"{self.timeout:g}s"}
+        return {"offline": "true", "timeout": f"{self.lookup_timeout:g}s"}
+
+    def _lookup_wait(self) -> float:
+        """Our side's wait for a lookup: a little longer than the node's own timeout."""
+        return self.lookup_timeout + min(self.lookup_timeout, 1.0)
 
     def _call(self, what: str, cid: Cid | None, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -124,8 +130,9 @@ class NodeStore:
                 return fn(*args, **kwargs)
         except ipfs_exc.TimeoutError as exc:
             raise StoreTimeout(
-                f"IPFS node {self.url} did not answer {what} within {self.timeout:g} s: check "
-                "that it is healthy, or raise TRADELEDGER_IPFS_TIMEOUT"
+                f"IPFS node {self.url} did not answer {what} in time: check that it is "
+                "healthy, or raise TRADELEDGER_IPFS_TIMEOUT (TRADELEDGER_LOOKUP_TIMEOUT for "
+                "lookups)"
             ) from exc
         except ipfs_exc.ConnectionError as exc:
             raise StoreUnavailable(
@@ -138,15 +145,15 @@ class NodeStore:
                 s in msg for s in ("timed out", "not found", "deadline exceeded", "aborted")
             ):
                 raise ContentNotFound(
-                    f"IPFS node {self.url} does not hold {cid} (nor found it within "
-                    f"{self.timeout:g} s): add the document or import its CAR file there"
+                    f"IPFS node {self.url} does not hold {cid} (nor found it in time): add "
+                    "the document or import its CAR file there"
                 ) from exc
             raise StoreUnavailable(f"IPFS node {self.url} refused {what}: {exc}") from exc
         except ipfs_exc.Error as exc:
             raise StoreUnavailable(f"IPFS node {self.url} failed {what}: {exc}") from exc
 
     def version(self) -> str:
-        info = self._call("version", None, self._client.version)
+        info = self._call("version", None, self._client.version, timeout=self._lookup_wait())
         return str(info["Version"])
 
     def _add_options(self) -> dict[str, Any]:
@@ -196,7 +203,14 @@ class NodeStore:
     def has(self, cid: CidLike) -> bool:
         c = as_cid(cid)
         try:
-            self._call("block/stat", c, self._client.block.stat, str(c), opts=self._lookup_opts())
+            self._call(
+                "block/stat",
+                c,
+                self._client.block.stat,
+                str(c),
+                opts=self._lookup_opts(),
+                timeout=self._lookup_wait(),
+            )
         except ContentNotFound:
             return False
         return True
@@ -274,7 +288,11 @@ def _as_list(reply: Any) -> list[dict[str, Any]]:
 def open_store(settings: Settings) -> BlockStore | NodeStore:
     """The configured content store: embedded unless ``ipfs_rpc_url`` is set."""
     if settings.ipfs_rpc_url:
-        return NodeStore(settings.ipfs_rpc_url, timeout=settings.ipfs_timeout)
+        return NodeStore(
+            settings.ipfs_rpc_url,
+            timeout=settings.ipfs_timeout,
+            lookup_timeout=settings.lookup_timeout,
+        )
     return BlockStore(settings.blocks_dir)
 
 

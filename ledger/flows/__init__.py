@@ -9,42 +9,43 @@ verdicts and evidence bundles; ``demo`` sets up demo organisations.
 Imports everything below it (chain, content, index, shared modules); knows nothing of HTTP.
 """
 
-from ledger.flows.demo import ensure_demo
-from ledger.flows.documents import (
-    BatchRegistration,
-    DocumentDetails,
-    DocumentExists,
-    Documents,
-    Registration,
-)
-from ledger.flows.identity import Action, Actor, ApiKeys, Role, Unauthenticated, authorise
-from ledger.flows.intake import Upload, check_consignment_ref, check_fingerprint
-from ledger.flows.outbox import Outbox
-from ledger.flows.runtime import Runtime
-from ledger.flows.uploads import TooLarge
-from ledger.flows.verify import Verdict, Verification, Verifier, check_bundle_on_chain
+from __future__ import annotations
 
-__all__ = [
-    "Action",
-    "Actor",
-    "ApiKeys",
-    "BatchRegistration",
-    "DocumentDetails",
-    "DocumentExists",
-    "Documents",
-    "Outbox",
-    "Registration",
-    "Role",
-    "Runtime",
-    "TooLarge",
-    "Unauthenticated",
-    "Upload",
-    "Verdict",
-    "Verification",
-    "Verifier",
-    "authorise",
-    "check_bundle_on_chain",
-    "check_consignment_ref",
-    "check_fingerprint",
-    "ensure_demo",
-]
+from typing import TYPE_CHECKING
+
+from ledger.surface import lazy, names
+
+SURFACE = {
+    "demo": ["ensure_demo"],
+    "documents": [
+        "BatchRegistration",
+        "DocumentDetails",
+        "DocumentExists",
+        "Documents",
+        "Registration",
+    ],
+    "identity": ["Action", "Actor", "ApiKeys", "Role", "Unauthenticated", "authorise"],
+    "intake": ["Upload", "check_consignment_ref", "check_fingerprint"],
+    "outbox": ["Outbox"],
+    "runtime": ["Runtime"],
+    "uploads": ["TooLarge"],
+    "verify": ["Verdict", "Verification", "Verifier", "check_bundle_on_chain"],
+}
+__all__ = names(SURFACE)
+__getattr__ = lazy(__name__, SURFACE, globals())
+
+if TYPE_CHECKING:
+    from ledger.flows.demo import ensure_demo
+    from ledger.flows.documents import (
+        BatchRegistration,
+        DocumentDetails,
+        DocumentExists,
+        Documents,
+        Registration,
+    )
+    from ledger.flows.identity import Action, Actor, ApiKeys, Role, Unauthenticated, authorise
+    from ledger.flows.intake import Upload, check_consignment_ref, check_fingerprint
+    from ledger.flows.outbox import Outbox
+    from ledger.flows.runtime import Runtime
+    from ledger.flows.uploads import TooLarge
+    from ledger.flows.verify import Verdict, Verification, Verifier, check_bundle_on_chain

@@ -42,6 +42,7 @@ def ensure_demo(rt: Runtime) -> dict[str, Any]:
         org_id, _ = rt.registry.admit_organisation(admin, name, country, kind)
         keystore = f"demo-{slug}"
         account = load_or_create_key(rt.settings, keystore)
+        rt.keep(keystore, account)
         if rt.settings.chain != "rpc":
             fund_from_dev_account(rt.w3, account.address)
         rt.registry.add_key(admin, org_id, account.address, head_time - 60, head_time + TEN_YEARS)

@@ -28,9 +28,16 @@ from ledger.chain import (
 )
 from ledger.cid import Cid
 from ledger.content import Fingerprint
-from ledger.db import documents, outbox
+from ledger.db import documents, outbox, outbox_members
 from ledger.doctypes import check_doc_type
-from ledger.errors import ChainUnavailable, Conflict, Forbidden, InvalidInput, NotFound
+from ledger.errors import (
+    ChainUnavailable,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unavailable,
+)
 from ledger.flows import views
 from ledger.flows.identity import Action, Actor, Role, authorise
 from ledger.flows.intake import (
@@ -109,7 +116,14 @@ class Documents:
         if found is not None:
             return found
         job = self.rt.outbox.latest(sha256)
-        return None if job is None else views.of_job(self.rt.engine, job)
+        if job is not None:
+            return views.of_job(self.rt.engine, job)
+        member = self.rt.outbox.batch_of(sha256)
+        if member is None:
+            return None
+        batch, position = member
+        manifest = Manifest.from_json(b"".join(self.rt.store.get(batch.payload["manifest_cid"])))  # type: ignore[attr-defined]
+        return views.batch_member(self.rt.engine, batch, manifest, position)
 
     def content(self, actor: Actor | None, sha256: str) -> Iterator[bytes]:
         actor = authorise(actor, Action.READ_CONTENT)
@@ -136,9 +150,11 @@ class Documents:
             raise Conflict(
                 f"document {old.sha256} is {old.status}: only a registered document can be superseded"
             )
+        self.rt.require_chain()
+        self._ensure_recorded(self._sender_of(actor), old)  # a batch member: recorded alone first
         payload = {**self._prepare(actor, upload), "supersedes": old.sha256}
         registration = Registration(*self.jobs.run("supersede", payload["fingerprint"], payload))
-        self.rt.sync_index()  # the old document's status changed too
+        self._catch_up()  # the old document's status changed too
         return registration
 
     def relay(
@@ -222,7 +238,9 @@ class Documents:
             "issuer": self._issuer_key(actor),
         }
         with self.jobs.claim(root):
-            job = self.rt.outbox.add("batch", root, payload)
+            job = self.rt.outbox.add(
+                "batch", root, payload, members=[e.fingerprint for e in entries]
+            )
             with suppress(ChainUnavailable):  # durable and pending: the outbox worker anchors it
                 self.jobs.submit(job)
         done = self.rt.outbox.latest(job.subject)
@@ -259,7 +277,7 @@ class Documents:
         attestation_id, _ = self.rt.registry.attest(
             sender, bytes.fromhex(record.sha256), verdict, customs_ref
         )
-        self.rt.sync_index()
+        self._catch_up()
         for att in records.attestations_of(self.rt.engine, record.sha256):
             if att.attestation_id == "0x" + attestation_id.hex():
                 return att
@@ -277,7 +295,7 @@ class Documents:
             raise Forbidden("only the customs office that recorded an attestation may revoke it")
         self.rt.require_chain()
         self.rt.registry.revoke_attestation(self._sender_of(actor), bytes.fromhex(wanted[2:]))
-        self.rt.sync_index()
+        self._catch_up()
         return {a.attestation_id: a for a in records.attestations_of(self.rt.engine, sha256)}[
             wanted
         ]
@@ -342,6 +360,13 @@ class Documents:
                         )
                     ).scalars()
                 )
+                known |= set(
+                    conn.execute(
+                        select(outbox_members.c.fingerprint)
+                        .join(outbox, outbox.c.job_id == outbox_members.c.job_id)
+                        .where(outbox_members.c.fingerprint.in_(part), outbox.c.state != "failed")
+                    ).scalars()
+                )
         if known:
             self._refuse_duplicate(sorted(known)[0])
 
@@ -370,8 +395,13 @@ class Documents:
             sender, bytes.fromhex(record.batch_root.removeprefix("0x")), member, proof
         )
 
+    def _catch_up(self) -> None:
+        """After a change on chain: let the index show it (if the chain lets it, in time)."""
+        with suppress(Unavailable):
+            self.rt.catch_up(self.rt.settings.rpc_timeout)
+
     def _fresh(self, sha256: str) -> DocumentView:
-        self.rt.sync_index()
+        self._catch_up()
         record = self.record(sha256)
         assert record is not None
         return record

@@ -14,10 +14,10 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, or_, select, update
 
 from ledger.db import api_keys
-from ledger.errors import Forbidden, InvalidInput, NotFound
+from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
 class Role(StrEnum):
@@ -150,10 +150,40 @@ class ApiKeys:
         return [Actor(r.key_id, r.label, Role(r.role), r.org_id, r.signing_key) for r in rows]
 
     def revoke(self, key_id: str) -> None:
-        with self.engine.begin() as conn:
-            done = conn.execute(
-                update(api_keys).where(api_keys.c.key_id == key_id).values(revoked=True)
+        """Revoke a key; never the last admin key (``Conflict``): nobody could then
+        administer the consortium through the API (``tradeledger admin-key`` on the data
+        folder is the way back if it happens all the same)."""
+        other = api_keys.alias("other")
+        other_admins = (
+            select(func.count())
+            .select_from(other)
+            .where(
+                other.c.role == Role.ADMIN.value,
+                other.c.revoked.is_(False),
+                other.c.key_id != key_id,
             )
+            .scalar_subquery()
+        )
+        with self.engine.begin() as conn:
+            # one statement, so two revocations at once cannot both take the last two admins
+            done = conn.execute(
+                update(api_keys)
+                .where(
+                    api_keys.c.key_id == key_id,
+                    api_keys.c.revoked.is_(False),
+                    or_(api_keys.c.role != Role.ADMIN.value, other_admins > 0),
+                )
+                .values(revoked=True)
+            )
+            if done.rowcount == 0:
+                row = conn.execute(
+                    select(api_keys.c.role, api_keys.c.revoked).where(api_keys.c.key_id == key_id)
+                ).first()
         if done.rowcount == 0:
-            raise NotFound(f"no API key with id {key_id}")
+            if row is None or row.revoked:
+                raise NotFound(f"no API key with id {key_id}")
+            raise Conflict(
+                f"API key {key_id} is the last admin key: issue another admin key first, then "
+                "revoke this one"
+            )
         self._cache = {t: c for t, c in self._cache.items() if c[0].key_id != key_id}

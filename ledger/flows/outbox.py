@@ -19,7 +19,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, desc, insert, select, update
 
-from ledger.db import outbox
+from ledger.db import outbox, outbox_members
 from ledger.groupsync import Batcher, GroupSync
 
 Write = Callable[[Connection], Any]  # one statement of a shared write transaction
@@ -95,9 +95,17 @@ class Outbox:
             finally:
                 os.close(fd)
 
-    def add(self, kind: str, subject: str, payload: dict[str, Any], durable: bool = True) -> Job:
-        """Record a job; it is on disk when this returns (with ``durable=False``: after the
-        caller's next ``sync()``)."""
+    def add(
+        self,
+        kind: str,
+        subject: str,
+        payload: dict[str, Any],
+        durable: bool = True,
+        members: Sequence[str] = (),
+    ) -> Job:
+        """Record a job (and, for a batch, its ``members``' fingerprints in manifest order,
+        in the same transaction); it is on disk when this returns (with ``durable=False``:
+        after the caller's next ``sync()``)."""
         now = int(time.time())
         row = insert(outbox).values(
             kind=kind,
@@ -107,7 +115,20 @@ class Outbox:
             created_at=now,
             updated_at=now,
         )
-        job_id = self._inserts(lambda conn: conn.execute(row).inserted_primary_key[0])  # type: ignore[index]
+
+        def write(conn: Connection) -> Any:
+            job_id = conn.execute(row).inserted_primary_key[0]  # type: ignore[index]
+            if members:
+                conn.execute(
+                    insert(outbox_members),
+                    [
+                        {"fingerprint": fp, "job_id": job_id, "position": i}
+                        for i, fp in enumerate(members)
+                    ],
+                )
+            return job_id
+
+        job_id = self._inserts(write)
         if self._files and durable:
             self._flush()
         return Job(int(job_id), kind, subject, payload, PENDING, None, None, None, now)
@@ -148,6 +169,18 @@ class Outbox:
                 .limit(1)
             ).first()
         return _job(row) if row else None
+
+    def batch_of(self, fingerprint: str) -> tuple[Job, int] | None:
+        """The newest pending or done batch job holding ``fingerprint``, and its position."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(outbox, outbox_members.c.position)
+                .join(outbox_members, outbox_members.c.job_id == outbox.c.job_id)
+                .where(outbox_members.c.fingerprint == fingerprint, outbox.c.state != FAILED)
+                .order_by(desc(outbox.c.job_id))
+                .limit(1)
+            ).first()
+        return (_job(row), int(row.position)) if row else None
 
     def count_pending(self) -> int:
         return len(self.pending())

@@ -32,7 +32,7 @@ from ledger.chain import (
 )
 from ledger.config import Settings
 from ledger.content import open_store
-from ledger.datadir import secure
+from ledger.datadir import keystore_secret, secure
 from ledger.db import make_engine
 from ledger.errors import ChainUnavailable, DeploymentError, Forbidden
 from ledger.flows.identity import ApiKeys
@@ -69,6 +69,9 @@ class Runtime:
     _accounts: dict[str, LocalAccount] = field(default_factory=dict)
     _accounts_lock: threading.Lock = field(default_factory=threading.Lock)
     _index_lock: threading.Lock = field(default_factory=threading.Lock)
+    _indexed_changed: threading.Condition = field(default_factory=threading.Condition)
+    _wake_indexer: threading.Event = field(default_factory=threading.Event)
+    _indexing: bool = False  # the indexer thread runs
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
@@ -81,32 +84,31 @@ class Runtime:
             raise DeploymentError(
                 f"no deployment recorded in {settings.deployment_file}: run scripts/run or scripts/deploy"
             )
+        keystore_secret(settings)  # Misconfigured, saying how, when there is none
         engine = make_engine(settings.db_url)
         relaxed = make_engine(settings.db_url, durable=False)  # the index and outbox updates
-        # web3 retries a timed-out read five times by default: a hung chain would hold every
-        # request for a minute. Retry only refused/reset connections, briefly; the chain
-        # monitor and the outbox worker do the longer-term retrying.
-        retry = ExceptionRetryConfiguration(
-            errors=(requests.ConnectionError,), retries=3, backoff_factor=0.05
-        )
-        w3 = Web3(
-            HTTPProvider(
-                settings.rpc_url,
-                request_kwargs={"timeout": 10},
-                exception_retry_configuration=retry,
-            )
-        )
+        # Reads made to answer a request (and the health checks) give up after the short
+        # lookup timeout, so a frozen chain answers 503/UNVERIFIABLE at once; transactions
+        # and the background indexer's catch-up get the longer RPC timeout.
+        lookups = _web3(settings.rpc_url, settings.lookup_timeout)
+        background = _web3(settings.rpc_url, settings.rpc_timeout)
         registry = Registry(
-            w3,
+            lookups,
             deployment.address,
             settings.receipt_poll_interval,
             settings.receipt_timeout,
             chain_id=deployment.chain_id,
+            send_w3=background,
         )
         store = open_store(settings)
         indexer = Indexer(
-            relaxed, registry, deployment.block_number, settings.index_confirmations, store
+            relaxed,
+            Registry(background, deployment.address, chain_id=deployment.chain_id),
+            deployment.block_number,
+            settings.index_confirmations,
+            store,
         )
+        w3 = lookups
         return cls(
             settings,
             engine,
@@ -143,6 +145,11 @@ class Runtime:
                 self._accounts[keystore] = account
             return self._accounts[keystore]
 
+    def keep(self, keystore: str, account: LocalAccount) -> None:
+        """Remember a key just created into ``keystore``: no need to unlock it again."""
+        with self._accounts_lock:
+            self._accounts.setdefault(keystore, account)
+
     def sender(self, keystore: str) -> Sender:
         return self.registry.sender(self.account(keystore))
 
@@ -164,6 +171,11 @@ class Runtime:
                 "retry in a few seconds"
             )
 
+    def chain_head(self) -> int:
+        """The newest block known: the monitor's last look, or what the indexer has
+        reached since (never below what was indexed)."""
+        return max(self.health.head, self.health.indexed)
+
     def check_chain(self) -> None:
         try:
             self.health.head = self.w3.eth.block_number
@@ -180,20 +192,57 @@ class Runtime:
             return
         with self._index_lock:
             self.indexer.sync(progress=self._indexed_up_to)
-            self.health.indexed = self.indexer.indexed_block()
+            self._indexed_up_to(self.indexer.indexed_block(), 0)
 
     def _indexed_up_to(self, block: int, _target: int) -> None:
         """After each committed range: rows a reader sees are never ahead of ``indexed``."""
-        self.health.indexed = block
+        with self._indexed_changed:
+            self.health.indexed = block
+            self._indexed_changed.notify_all()
+
+    def catch_up(self, timeout: float | None = None) -> None:
+        """Wait until the index holds every block the chain has now (less the confirmations),
+        at most ``timeout`` seconds (default: the lookup timeout); ``ChainUnavailable``
+        otherwise. The indexer thread does the work, so requests waiting at once share it."""
+        wait = self.settings.lookup_timeout if timeout is None else timeout
+        deadline = time.monotonic() + wait
+        self.require_chain()
+        try:
+            head = self.w3.eth.block_number
+        except Exception as exc:
+            if is_connection_error(exc):
+                raise ChainUnavailable(
+                    f"the chain at {self.settings.rpc_url} did not answer within "
+                    f"{self.settings.lookup_timeout:g} s ({type(exc).__name__}): retry shortly"
+                ) from exc
+            raise
+        target = head - self.settings.index_confirmations
+        if not self._indexing:
+            self.sync_index()
+        with self._indexed_changed:
+            self._wake_indexer.set()
+            while self.health.indexed < target:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ChainUnavailable(
+                        f"the index did not reach block {target} within {wait:g} s (it holds "
+                        f"{self.health.indexed}): the chain is slow or the index is catching up; "
+                        "retry shortly"
+                    )
+                self._indexed_changed.wait(left)
 
     # ------------------------------------------------------------ background work
 
     def start(self, outbox_worker: Callable[[], object] | None = None) -> None:
-        """Start the monitor, the indexer and (if given) the outbox worker threads."""
+        """Start the monitor, the indexer and (if given) the outbox worker threads, and
+        unlock the signing keys the API keys use, in the background (scrypt at its default
+        cost takes about a second per keystore: no request should wait for it)."""
+        self._spawn("unlock-keys", self._unlock_keys)
         self.health.indexed = self.indexer.indexed_block()
         self.check_chain()
         self._spawn("chain-monitor", self._loop(self.check_chain, 0.5))
-        self._spawn("indexer", self._loop(self.sync_index, self.settings.index_poll_interval))
+        self._indexing = True
+        self._spawn("indexer", self._index_loop)
         if outbox_worker is not None:
             self._spawn("outbox", self._loop(outbox_worker, 1.0))
 
@@ -208,6 +257,26 @@ class Runtime:
 
         return run
 
+    def _unlock_keys(self) -> None:
+        names = {"deployer"} | {a.signing_key for a in self.api_keys.list() if a.signing_key}
+        for name in sorted(names):
+            if self._stop.is_set():
+                return
+            try:
+                self.account(name)
+            except Exception as exc:  # a request that needs it will say why
+                log.warning("keystore %s not unlocked: %s", name, exc)
+
+    def _index_loop(self) -> None:
+        """Sync the index every poll interval, or at once when a request waits for it."""
+        while not self._stop.is_set():
+            self._wake_indexer.clear()
+            try:
+                self.sync_index()
+            except Exception:
+                log.exception("index sync failed")
+            self._wake_indexer.wait(self.settings.index_poll_interval)
+
     def _spawn(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
         thread.start()
@@ -215,8 +284,24 @@ class Runtime:
 
     def close(self) -> None:
         self._stop.set()
+        self._wake_indexer.set()
         for thread in self._threads:
             thread.join(timeout=5)
         self.registry.close()
         self.engine.dispose()
         self.outbox.relaxed.dispose()
+
+
+def _web3(rpc_url: str, timeout: float) -> Web3:
+    """A Web3 whose calls give up after ``timeout`` seconds. web3 retries a timed-out read
+    five times by default (a hung chain would hold a request for a minute): only refused or
+    reset connections are retried here, briefly; the chain monitor and the outbox worker do
+    the longer-term retrying."""
+    retry = ExceptionRetryConfiguration(
+        errors=(requests.ConnectionError,), retries=3, backoff_factor=0.05
+    )
+    return Web3(
+        HTTPProvider(
+            rpc_url, request_kwargs={"timeout": timeout}, exception_retry_configuration=retry
+        )
+    )

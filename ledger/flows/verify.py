@@ -19,7 +19,7 @@ from web3 import Web3
 from ledger.chain import BatchMember, Registry
 from ledger.chain import verify_merkle_proof as verify_proof
 from ledger.cid import Cid
-from ledger.errors import InvalidInput, LedgerError
+from ledger.errors import ChainUnavailable, InvalidInput, LedgerError, Unavailable
 from ledger.flows.intake import check_fingerprint
 from ledger.flows.runtime import Runtime
 from ledger.index import AttestationView, DocumentView, HistoryEntry, records
@@ -52,7 +52,7 @@ class Verifier:
 
     def _freshness(self) -> tuple[list[str], int | None, int | None]:
         """Reasons the answer cannot be trusted right now (empty if it can)."""
-        indexed, head = self.rt.health.indexed, self.rt.health.head
+        indexed, head = self.rt.health.indexed, self.rt.chain_head()
         if not self.rt.chain_ok():
             return [f"chain unreachable: {self.rt.chain_problem()}"], indexed, None
         if head - indexed > self.rt.settings.index_max_lag:
@@ -63,7 +63,12 @@ class Verifier:
         found = self.lookup(sha256)
         if found is not None:
             return found
-        self.rt.sync_index()  # a registration may have been mined a moment ago
+        try:
+            self.rt.catch_up()  # a registration may have been mined a moment ago
+        except Unavailable as exc:
+            return Verification(
+                Verdict.UNVERIFIABLE, [str(exc)], sha256, indexed_block=self.rt.health.indexed
+            )
         stale, indexed, head = self._freshness()
         record, atts = records.document_and_attestations(self.rt.engine, sha256)
         return self._answer(sha256, record, atts, stale, indexed, head)
@@ -142,6 +147,8 @@ class Verifier:
 
     def evidence_bundle(self, sha256: str) -> dict[str, Any]:
         result = self.fingerprint(sha256)
+        if result.record is None and result.verdict == Verdict.UNVERIFIABLE:
+            raise ChainUnavailable("; ".join(result.reasons))
         if result.record is None or result.record.origin is None:
             raise InvalidInput(f"document {sha256} is not registered on chain: no evidence to give")
         record, origin = result.record, result.record.origin

@@ -8,6 +8,7 @@ JSON of these records.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -59,10 +60,26 @@ def batch_members(
 ) -> list[DocumentView]:
     """One record per member of a batch job, with its Merkle proof; registered once the
     job's ``result`` (block time and origin) is known, pending before."""
+    return _members(engine, job, manifest, result, range(len(manifest.entries)))
+
+
+def batch_member(engine: Engine, job: Job, manifest: Manifest, position: int) -> DocumentView:
+    """The record of the member at ``position`` of a batch job (as ``batch_members``)."""
+    return _members(engine, job, manifest, job.result, [position])[0]
+
+
+def _members(
+    engine: Engine,
+    job: Job,
+    manifest: Manifest,
+    result: dict[str, Any] | None,
+    positions: Iterable[int],
+) -> list[DocumentView]:
     origin = Origin(**result["origin"]) if result and result.get("origin") else None
     at = result["registered_at"] if result else None
     tree = manifest.tree()
     issuer = records.issuer(engine, job.payload["issuer"])
+    entries = manifest.entries
     return [
         DocumentView(
             sha256=e.fingerprint,
@@ -78,7 +95,7 @@ def batch_members(
             batch_root=job.subject,
             merkle_proof=["0x" + h.hex() for h in tree.proof(i)],
         )
-        for i, e in enumerate(manifest.entries)
+        for i, e in ((i, entries[i]) for i in positions)
     ]
 
 

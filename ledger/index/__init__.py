@@ -9,26 +9,23 @@ for benchmarks and tests.
 Imports the shared modules, the chain and content (manifests); never the flows.
 """
 
-from ledger.index import queries, records, synthetic
-from ledger.index.consistency import Checker, Report, check_export, check_index, read_export
-from ledger.index.indexer import DEFAULT_RANGE, INDEX_TABLES, Indexer
-from ledger.index.records import AttestationView, DocumentView, HistoryEntry, Issuer, Origin
+from __future__ import annotations
 
-__all__ = [
-    "DEFAULT_RANGE",
-    "INDEX_TABLES",
-    "AttestationView",
-    "Checker",
-    "DocumentView",
-    "HistoryEntry",
-    "Indexer",
-    "Issuer",
-    "Origin",
-    "Report",
-    "check_export",
-    "check_index",
-    "queries",
-    "read_export",
-    "records",
-    "synthetic",
-]
+from typing import TYPE_CHECKING
+
+from ledger.surface import lazy, names
+
+SURFACE = {
+    "": ["queries", "records", "synthetic"],
+    "consistency": ["Checker", "Report", "check_export", "check_index", "read_export"],
+    "indexer": ["DEFAULT_RANGE", "INDEX_TABLES", "Indexer"],
+    "records": ["AttestationView", "DocumentView", "HistoryEntry", "Issuer", "Origin"],
+}
+__all__ = names(SURFACE)
+__getattr__ = lazy(__name__, SURFACE, globals())
+
+if TYPE_CHECKING:
+    from ledger.index import queries, records, synthetic
+    from ledger.index.consistency import Checker, Report, check_export, check_index, read_export
+    from ledger.index.indexer import DEFAULT_RANGE, INDEX_TABLES, Indexer
+    from ledger.index.records import AttestationView, DocumentView, HistoryEntry, Issuer, Origin

@@ -32,12 +32,13 @@ from typing import Any, TextIO
 from eth_utils import keccak, to_checksum_address
 from sqlalchemy import Engine, and_, select
 
+from ledger import times
 from ledger.chain import BatchMember, Manifest, MerkleTree, Registry
 from ledger.chain import verify_merkle_proof as verify
 from ledger.cid import Cid
 from ledger.content import ContentStore
 from ledger.db import attestations, batch_members, documents, sync_state
-from ledger.errors import LedgerError
+from ledger.errors import InvalidInput, LedgerError
 from ledger.index.events import (
     Event,
     EventDecoder,
@@ -46,6 +47,7 @@ from ledger.index.events import (
     fp_key,
     parse_cid_or_none,
 )
+from ledger.index.queries import csv_text
 
 CHUNK = 1000  # rows per round of batched JSON-RPC requests
 RPC_BATCH = 1000  # calls per JSON-RPC batch request
@@ -523,7 +525,7 @@ def doc_row_from_export(item: dict[str, Any]) -> DocRow:
             metadata_cid=_opt(item.get("metadata_cid")),
             issuer=str(issuer_key),
             status=str(item["status"]),
-            registered_at=int(item["registered_at"]),
+            registered_at=times.parse(str(item["registered_at"])),
             batch_root=_opt(item.get("batch_root")),
             superseded_by=_opt(item.get("superseded_by")),
             tx_hash=str(item["tx_hash"]).lower(),
@@ -531,24 +533,30 @@ def doc_row_from_export(item: dict[str, Any]) -> DocRow:
             block_hash=str(item["block_hash"]).lower(),
             log_index=int(item["log_index"]),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, InvalidInput) as exc:
         raise ConsistencyError(f"not a document row of an export: {exc!r}") from exc
 
 
 def read_export(path: Path) -> Iterator[DocRow]:
-    """The document rows of a CSV or JSON export file (by content: JSON starts with '[')."""
+    """The document rows of a CSV or JSON export file (by content: JSON starts with '{', or
+    '[' in version 1)."""
     with path.open(encoding="utf-8", newline="") as handle:
         first = handle.read(1)
         while first.isspace():
             first = handle.read(1)
         handle.seek(0)
-        if first == "[":
+        if first in ("{", "["):
             try:
                 items = json.load(handle)
             except json.JSONDecodeError as exc:
                 raise ConsistencyError(f"{path}: not valid JSON: {exc}") from exc
+            if isinstance(items, dict):  # version 2: {"export_version": 2, "items": [...]}
+                items = items.get("items")
             if not isinstance(items, list):
-                raise ConsistencyError(f"{path}: a JSON export is an array of documents")
+                raise ConsistencyError(
+                    f"{path}: a JSON export is an object with an items array of documents "
+                    "(or, in version 1, the array itself)"
+                )
             for item in items:
                 yield doc_row_from_export(item)
         else:
@@ -557,7 +565,7 @@ def read_export(path: Path) -> Iterator[DocRow]:
 
 def _read_csv(handle: TextIO) -> Iterator[DocRow]:
     for item in csv.DictReader(handle):
-        yield doc_row_from_export(item)
+        yield doc_row_from_export({k: csv_text(v or "") for k, v in item.items()})
 
 
 def index_documents(

@@ -23,6 +23,7 @@ from sqlalchemy.sql import Select
 from ledger.db import attestations, documents, events, organisations
 from ledger.doctypes import DOCUMENT_TYPES
 from ledger.errors import InvalidInput
+from ledger.times import iso
 
 MAX_LIMIT = 1000
 STATUSES = ("registered", "revoked", "superseded")
@@ -164,12 +165,12 @@ def _document_row(r: Any) -> dict[str, Any]:
             "country": r.country,
         },
         "status": r.status,
-        "registered_at": r.registered_at,
+        "registered_at": iso(r.registered_at),
         "batch_root": r.batch_root,
         "superseded_by": r.superseded_by,
         "supersedes": r.supersedes,
         "revoked_reason": r.revoked_reason,
-        "revoked_at": r.revoked_at,
+        "revoked_at": iso(r.revoked_at),
         "tx_hash": r.tx_hash,
         "block_number": r.block_number,
         "block_hash": r.block_hash,
@@ -264,7 +265,7 @@ def find_attestations(
             "sha256": r.fingerprint,
             "verdict": r.verdict,
             "reference": r.customs_ref,
-            "attested_at": r.attested_at,
+            "attested_at": iso(r.attested_at),
             "revoked": bool(r.revoked),
             "attester": {
                 "key": r.attester,
@@ -310,6 +311,16 @@ def daily_counts(
     ]
 
 
+def organisations_list(engine: Engine) -> list[dict[str, Any]]:
+    """Every admitted organisation (id, name, country, kind), by name."""
+    o = organisations.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(o.org_id, o.name, o.country, o.kind).order_by(o.name, o.org_id)
+        ).all()
+    return [{"org_id": r.org_id, "name": r.name, "country": r.country, "kind": r.kind} for r in rows]
+
+
 def counts_by_doc_type(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(
@@ -321,6 +332,27 @@ def counts_by_doc_type(engine: Engine) -> list[dict[str, Any]]:
         {"doc_type": t, "doc_type_name": DOCUMENT_TYPES.get(t, "unknown"), "documents": n}
         for t, n in rows
     ]
+
+
+EXPORT_VERSION = 2
+"""The exports' format. 2: times are ISO 8601 UTC with ``Z``; a CSV cell a spreadsheet would
+read as a formula (or one starting with an apostrophe) gets an apostrophe in front
+(``csv_cell``); a JSON export is ``{"export_version": 2, "items": [...]}``. 1: Unix seconds,
+cells verbatim, a bare JSON array."""
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value safe to open in a spreadsheet: text that would start a formula is quoted
+    with a leading apostrophe (reversible: ``csv_text`` takes it off)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_text(cell: str) -> str:
+    """The value ``csv_cell`` wrote."""
+    return cell[1:] if cell.startswith("'") else cell
 
 
 CSV_COLUMNS = [
@@ -394,7 +426,7 @@ def _csv(
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     for count, item in enumerate(items, start=1):
-        writer.writerow(flat(item))
+        writer.writerow({k: csv_cell(v) for k, v in flat(item).items()})
         if count % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -403,13 +435,13 @@ def _csv(
 
 
 def _json_array(items: Iterator[dict[str, Any]]) -> Iterator[str]:
-    """Items as one JSON array, streamed."""
-    yield "["
+    """Items as one JSON object (``export_version`` and the ``items`` array), streamed."""
+    yield f'{{"export_version":{EXPORT_VERSION},"items":['
     first = True
     for item in items:
         yield ("" if first else ",") + json.dumps(item, separators=(",", ":"))
         first = False
-    yield "]"
+    yield "]}"
 
 
 def named(
@@ -510,7 +542,7 @@ def document_history(engine: Engine, sha256: str) -> dict[str, Any] | None:
                     {
                         "block_number": r.block_number,
                         "log_index": r.log_index,
-                        "block_time": r.block_time,
+                        "block_time": iso(r.block_time),
                         "event": r.name,
                         "args": json.loads(r.args),
                         "tx_hash": r.tx_hash,

@@ -2,8 +2,9 @@
 
 The gateway holds its own organisation's X25519 private key (the one recipients' wraps are
 made for) the way it holds signing keys: in ``data_dir/keys/<name>.x25519.json`` (mode
-600), encrypted with the keystore secret (``Settings.keystore_secret``, or the generated
-``data_dir/secret``). The file::
+600), encrypted with the keystore secret (``ledger.datadir.keystore_secret``: from the
+environment or a file outside the data folder; generated into it in demo mode only). The
+file::
 
     {"version": 1, "kind": "x25519-encryption-key", "public_key": hex (32 bytes),
      "crypto": {"kdf": "scrypt", "kdfparams": {"n", "r", "p", "salt"},

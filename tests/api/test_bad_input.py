@@ -376,3 +376,104 @@ def test_streamed_batch_bad_input_and_field_order(svc: Service) -> None:
     (doc,) = r.json()["documents"]
     assert doc["sha256"] == hashlib.sha256(content).hexdigest() and doc["doc_type"] == 380
     assert doc["consignment_ref"] == "SMGS-LAST"
+
+
+def test_malformed_requests_are_422_with_a_json_body(svc: Service) -> None:
+    """Issue 12.1: these answered 500 (the 422 handler put bytes and ValueError objects into
+    its JSON). Each is now a 422 whose body is JSON and says where the problem is."""
+    admin, exporter = svc.auth("admin"), svc.auth("exporter")
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    cases = [
+        # curl -d '{"sha256":null}' …/v1/verify: curl's default form content type
+        svc.http.post("/v1/verify", content=b'{"sha256":null}', headers=form),
+        svc.http.post(
+            "/v1/admin/organisations",
+            content=b"{}",
+            headers={**admin, "content-type": "text/plain"},
+        ),
+        # -F file=notafile: a form field where a file belongs
+        svc.http.post(
+            "/v1/documents",
+            data={"file": "notafile", "doc_type": "380", "consignment_ref": "X"},
+            files={"other": ("x", b"x")},
+            headers=exporter,
+        ),
+        svc.http.post(
+            "/v1/verify", content=b"\xff\xfe{", headers={"content-type": "application/json"}
+        ),
+        svc.http.post("/v1/verify", content=b"\x89PNG\r\n", headers=form),
+    ]
+    for r in cases:
+        assert r.status_code == 422, r.text
+        body = r.json()
+        assert body["error"] == "InvalidInput" and body["detail"], body
+        for problem in body.get("problems") or []:
+            assert set(problem) == {"loc", "msg", "type"}, problem
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/v1/audit/documents?org_id={}", "org_id"),
+        ("/v1/audit/documents?attester_org_id={}", "attester_org_id"),
+        ("/v1/audit/documents?doc_type={}", "doc_type"),
+        ("/v1/audit/documents.json?org_id={}", "org_id"),
+        ("/v1/audit/attestations?attester_org_id={}", "attester_org_id"),
+        ("/v1/audit/documents?limit={}", "limit"),
+    ],
+)
+def test_integers_beyond_their_bounds_are_422(svc: Service, path: str, name: str) -> None:
+    """Issue 20.2: org_id=2**63 reached SQLite and answered 500 (OverflowError)."""
+    auditor = svc.auth("auditor")
+    for value in (2**63, 2**64, -(2**63) - 1, -1):
+        r = svc.http.get(path.format(value), headers=auditor)
+        _problem(r, 422, name)
+
+
+def test_every_integer_of_the_schema_has_bounds(svc: Service) -> None:
+    """Issue 20.2: every integer parameter and field of every route says its range."""
+    schema = svc.http.get("/openapi.json").json()
+    unbounded = []
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            keys = set(node)
+            low = {"minimum", "exclusiveMinimum"} & keys
+            high = {"maximum", "exclusiveMaximum"} & keys
+            if node.get("type") == "integer" and not (low and high):
+                unbounded.append(where)
+            for key, value in node.items():
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}[{i}]")
+
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            walk(operation.get("parameters", []), f"{method.upper()} {path} parameters")
+            walk(operation.get("requestBody", {}), f"{method.upper()} {path} body")
+    inputs = {
+        name: model
+        for name, model in schema["components"]["schemas"].items()
+        if name.endswith(("In", "Request")) or name.startswith("Body_")
+    }
+    walk(inputs, "components")
+    assert not unbounded, "\n".join(unbounded)
+
+
+def test_openapi_documents_the_error_answers(svc: Service) -> None:
+    """Every documented error status carries the body the service really sends."""
+    schema = svc.http.get("/openapi.json").json()
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    seen = set()
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                if status.startswith(("4", "5")):
+                    ref = answer["content"]["application/json"]["schema"]["$ref"]
+                    assert ref.endswith("/ErrorOut"), (method, path, status, ref)
+                    seen.add(status)
+    assert {"401", "403", "404", "409", "413", "422", "503"} <= seen
+    # the real 401 body matches it
+    r = svc.http.get("/v1/audit/documents")
+    assert r.status_code == 401 and set(r.json()) >= {"detail", "error"}

@@ -4,6 +4,7 @@ against the chain without the service."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -142,3 +143,64 @@ def test_evidence_bundle_on_chain(svc: Service) -> None:
     assert r.status_code == 200, r.text
     result = check_bundle_on_chain(bundle, w3)
     assert result.verdict == Verdict.INVALID and "revoked" in result.reasons[0]
+
+
+def test_batch_members_are_readable_and_actionable_at_once(
+    fresh_svc: Callable[..., Service],
+) -> None:
+    """Issue 12.6: what a batch's 201 acknowledged was 404 (GET, revoke, attest, supersede,
+    content) until the next index poll. The index here polls every minute: every action
+    must work from the acknowledgement alone."""
+    svc = fresh_svc(index_poll_interval=60.0)
+    svc.rt.catch_up(10)  # the demo organisations are indexed; from here on the index waits
+    contents = [doc_bytes(f"at-once-{i}") for i in range(4)]
+    r = svc.http.post(
+        "/v1/documents/batch",
+        files=[("files", (f"d{i}.pdf", c)) for i, c in enumerate(contents)],
+        data={"doc_type": "861", "consignment_ref": "SMGS-AT-ONCE"},
+        headers=svc.auth("exporter"),
+    )
+    assert r.status_code == 201, r.text
+    members = [d["sha256"] for d in r.json()["documents"]]
+    assert records_in_index(svc, members) == 0  # nothing indexed yet: the test means it
+    for sha in members:
+        got = svc.http.get(f"/v1/documents/{sha}")
+        assert got.status_code == 200, got.text
+        assert got.json()["record"]["status"] == "registered"
+        assert got.json()["record"]["batch_root"] == r.json()["root"]
+    exporter = svc.auth("exporter")
+    content = svc.http.get(f"/v1/documents/{members[0]}/content", headers=exporter)
+    assert content.status_code == 200 and content.content == contents[0]
+    attested = svc.http.post(
+        f"/v1/documents/{members[1]}/attestations",
+        json={"verdict": "cleared"},
+        headers=svc.auth("customs"),
+    )
+    assert attested.status_code == 201, attested.text
+    revoked = svc.http.post(
+        f"/v1/documents/{members[2]}/revoke", json={"reason": "cancelled"}, headers=exporter
+    )
+    assert revoked.status_code == 200 and revoked.json()["status"] == "revoked", revoked.text
+    superseded = svc.http.post(
+        f"/v1/documents/{members[3]}/supersede",
+        files={"file": ("amended.pdf", doc_bytes("amended"))},
+        data={"doc_type": "861", "consignment_ref": "SMGS-AT-ONCE"},
+        headers=exporter,
+    )
+    assert superseded.status_code == 201, superseded.text
+    # and the same file registered again is refused as a duplicate before any indexing
+    again = svc.register(contents[0])
+    assert again.status_code == 409, again.text
+
+
+def records_in_index(svc: Service, fingerprints: list[str]) -> int:
+    from sqlalchemy import func, select
+
+    from ledger.db import documents
+
+    with svc.rt.engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).where(documents.c.fingerprint.in_(fingerprints))
+            ).scalar_one()
+        )

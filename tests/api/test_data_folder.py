@@ -46,7 +46,7 @@ def test_the_data_folder_is_private_after_a_run(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"  # outside the data folder: the test's, not the service's
     process = None
     try:
-        ensure_deployed(Settings(data_dir=data, rpc_url=chain.url))
+        ensure_deployed(Settings(data_dir=data, rpc_url=chain.url, demo=True))
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [str(Path(sys.executable).parent / "tradeledger"), "serve", "--demo"],

@@ -47,7 +47,7 @@ def test_doc_type_names_follow_the_requested_language(svc: Service) -> None:
     ]
     english = svc.http.get(
         "/v1/audit/documents.json", params={"consignment_ref": "SMGS-LANG-1"}, headers=auditor
-    ).json()
+    ).json()["items"]  # export version 2: {"export_version": 2, "items": [...]}
     assert [i["doc_type_name"] for i in english] == [DOCUMENT_TYPES[271]]
     counts = svc.http.get("/v1/audit/stats/doc-types?lang=ps", headers=auditor).json()
     assert {t["doc_type"]: t["doc_type_name"] for t in counts["doc_types"]}[271] == ps

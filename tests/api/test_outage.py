@@ -363,3 +363,44 @@ def test_hung_chain_mid_request(fresh_svc: Callable[..., Service]) -> None:
     assert _registrations_on_chain(svc, sha) == 1
     assert svc.verdict(sha)["verdict"] == "VALID"
     assert svc.verdict(first["sha256"])["verdict"] == "VALID"
+
+
+def test_frozen_chain_is_answered_within_two_seconds(fresh_svc: Callable[..., Service]) -> None:
+    """Issues 12.11 and 20.5: with anvil frozen (SIGSTOP: it accepts connections and never
+    answers), a lookup waited out the 10 s HTTP timeout, and verifying an unknown hash two of
+    them, before the 503/UNVERIFIABLE. Asked right after the freeze, while the chain still
+    counts as fresh, every answer now comes within the lookup timeout."""
+    svc = fresh_svc(chain_stale_after=30.0, lookup_timeout=1.0)
+    _, first = svc.registered()
+    svc.indexed(first["sha256"])
+    org = svc.creds["organisations"]["exporter"]["org_id"]
+    pid = svc.chain.process.pid  # type: ignore[union-attr]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        assert svc.rt.chain_ok()  # the freeze is not noticed yet: every answer must not wait
+
+        def timed(call: Callable[[], Any]) -> Any:
+            started = time.monotonic()
+            answer = call()
+            took = time.monotonic() - started
+            assert took < 2.0, f"{took:.1f} s: {answer.status_code} {answer.text[:300]}"
+            return answer
+
+        unknown = hashlib.sha256(b"never registered").hexdigest()
+        r = timed(lambda: svc.http.post("/v1/verify", json={"sha256": unknown}))
+        assert r.status_code == 200 and r.json()["verdict"] == "UNVERIFIABLE", r.text
+        r = timed(lambda: svc.http.get(f"/v1/documents/{unknown}/evidence"))
+        assert r.status_code == 503, r.text
+        r = timed(
+            lambda: svc.http.post(
+                f"/v1/admin/organisations/{org}/keys", json={}, headers=svc.auth("admin")
+            )
+        )
+        _assert_503(r)
+        r = timed(lambda: svc.http.get("/health"))
+        assert r.status_code in (200, 503)
+        timed(lambda: svc.http.get("/v1/admin/organisations", headers=svc.auth("admin")))
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    _chain_back(svc)
+    assert svc.verdict(first["sha256"])["verdict"] == "VALID"

@@ -241,3 +241,22 @@ def test_admin_routes(svc: Service) -> None:
     assert after.status_code == 401, after.text
     missing = svc.http.delete(f"/v1/admin/api-keys/{api_key['key_id']}x", headers=admin)
     assert missing.status_code == 404
+
+
+def test_the_head_reported_is_never_below_what_was_indexed(svc: Service) -> None:
+    """Issue 12.7: a verify answer showed indexed_block 15 with chain_head 14: the chain
+    monitor's head is a cached look, older than what the indexer has reached since."""
+    _, rec = svc.registered()
+    svc.indexed(rec["sha256"])
+    for _ in range(5):
+        svc.rt.health.head = svc.rt.health.indexed - 1  # the monitor looked a moment before
+        v = svc.verdict(rec["sha256"])
+        assert v["chain_head"] >= v["indexed_block"], v
+        svc.rt.health.head = svc.rt.health.indexed - 1
+        page = svc.http.get(
+            "/v1/audit/documents", params={"limit": 1}, headers=svc.auth("auditor")
+        ).json()
+        assert page["chain_head"] >= page["indexed_block"] and page["lag"] >= 0, page
+        svc.rt.health.head = svc.rt.health.indexed - 1
+        health = svc.http.get("/health").json()
+        assert health["chain"]["head"] >= health["index"]["indexed_block"], health

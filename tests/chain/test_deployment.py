@@ -17,7 +17,7 @@ from ledger.types import DocStatus, OrgKind
 
 
 def _settings(tmp_path: Path, chain: LocalChain, kind: str = "anvil") -> Settings:
-    return Settings(data_dir=tmp_path, rpc_url=chain.url, chain=kind)  # type: ignore[arg-type]
+    return Settings(data_dir=tmp_path, rpc_url=chain.url, chain=kind, demo=True)  # type: ignore[arg-type]
 
 
 @pytest.fixture

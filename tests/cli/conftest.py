@@ -55,6 +55,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
             chain="anvil",
             host="127.0.0.1",
             port=free_port(),
+            demo=True,  # the keystore secret is generated into the data folder
         )
         ensure_deployed(settings)
         rt = Runtime.open(settings)
@@ -95,12 +96,17 @@ Cli = Callable[..., Result]
 def cli(service: Service, tmp_path: Path) -> Iterator[Cli]:
     """``cli(*args, key=None)`` runs ``tradeledger --api <service> [--key KEY] *args``."""
     client_dir = tmp_path / "client"
+    secret = tmp_path / "etc" / "keystore-secret"  # outside the data folder, as it must be
+    secret.parent.mkdir()
+    secret.write_text("the exporter's own keystore secret\n")
     runner = CliRunner()
     env = {
         "TRADELEDGER_DATA_DIR": str(client_dir),
         "TRADELEDGER_API_URL": None,
         "TRADELEDGER_API_KEY": None,
         "TRADELEDGER_KEYSTORE_SECRET": None,
+        "TRADELEDGER_KEYSTORE_SECRET_FILE": str(secret),
+        "TRADELEDGER_DEMO": None,
         "COLUMNS": "250",
     }
 

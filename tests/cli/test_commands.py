@@ -8,10 +8,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+from typer.testing import CliRunner
+
+from cli.main import app
 from ledger.chain.deployment import deployer_account, read_record
 from ledger.chain.localchain import free_port
 from ledger.chain.registry import Registry
 from ledger.chain.sender import connect
+from ledger.config import get_settings
 from ledger.content.hashing import hash_file
 from tests.cli.conftest import Cli, Service
 
@@ -328,3 +333,51 @@ def test_register_batch(cli: Cli, service: Service, tmp_path: Path) -> None:
     assert len({r["tx"] for r in rows}) == 1  # one transaction anchors them all
     result = cli("verify", str(folder / "2.txt"))
     assert result.exit_code == 0, result.output
+
+
+def test_admin_key_recovers_access_from_the_data_folder(service: Service) -> None:
+    """Issue 12.9: a way back when no admin API key is left, for whoever holds the data
+    folder: `tradeledger admin-key` issues one straight into the service database."""
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app,
+            ["admin-key", "--label", "recovered"],
+            env={
+                "TRADELEDGER_DATA_DIR": str(service.settings.data_dir),
+                "TRADELEDGER_DATABASE_URL": None,
+            },
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert token.startswith("tdl_")
+    r = httpx.get(f"{service.url}/v1/admin/api-keys", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and "recovered" in [k["label"] for k in r.json()]
+
+
+def test_serve_refuses_to_start_without_a_secret_outside_the_data_folder(
+    service: Service,
+) -> None:
+    """Issue 12.10: the keystore secret was generated next to the keystores, so a copy of
+    the data folder was a copy of the private keys. Outside demo mode, no secret: no start."""
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app,
+            ["serve"],
+            env={
+                "TRADELEDGER_DATA_DIR": str(service.settings.data_dir),  # holds a demo secret
+                "TRADELEDGER_RPC_URL": service.rpc_url,
+                "TRADELEDGER_PORT": str(free_port()),
+                "TRADELEDGER_KEYSTORE_SECRET": None,
+                "TRADELEDGER_KEYSTORE_SECRET_FILE": None,
+                "TRADELEDGER_DEMO": None,
+            },
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1, result.output
+    assert "TRADELEDGER_KEYSTORE_SECRET" in result.output
+    assert "outside the data folder" in result.output

@@ -152,3 +152,20 @@ def test_open_store_picks_the_configured_store(tmp_path: Path, daemon: Daemon) -
     remote = open_store(Settings(data_dir=tmp_path, ipfs_rpc_url=daemon.url, ipfs_timeout=4))
     assert isinstance(remote, NodeStore) and remote.timeout == 4
     assert remote.version()
+
+
+def test_lookups_end_within_the_lookup_timeout(daemon: Daemon, silent_server: int) -> None:
+    """Issue 12.11: with js-ipfs a lookup of an absent CID waited out the whole IPFS
+    timeout (30 s by default), and so did a health check of a silent node. Lookups now end
+    within the short lookup timeout, whatever the timeout for moving content."""
+    node = NodeStore(daemon.url, timeout=30.0, lookup_timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(ContentNotFound):
+        node.get(ABSENT)
+    assert not node.has(ABSENT)
+    assert time.monotonic() - started < 5, "two lookups of at most ~1 s each"
+    silent = NodeStore(f"http://127.0.0.1:{silent_server}", timeout=30.0, lookup_timeout=1.0)
+    started = time.monotonic()
+    with pytest.raises(StoreTimeout):
+        silent.version()  # the health check
+    assert time.monotonic() - started < 2.5

@@ -27,6 +27,7 @@ def settings_env(
     monkeypatch.setenv("TRADELEDGER_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("TRADELEDGER_RPC_URL", anvil.url)
     monkeypatch.setenv("TRADELEDGER_CHAIN", "anvil")
+    monkeypatch.setenv("TRADELEDGER_DEMO", "1")  # the keystore secret in the data folder
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

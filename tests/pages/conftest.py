@@ -96,7 +96,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
         "TRADELEDGER_PORT": str(port),
         "TRADELEDGER_CHAIN_STALE_AFTER": str(STALE_AFTER),
     }
-    ensure_deployed(Settings(data_dir=data, rpc_url=chain.url))
+    ensure_deployed(Settings(data_dir=data, rpc_url=chain.url, demo=True))
     log = data / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

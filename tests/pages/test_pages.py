@@ -318,3 +318,77 @@ def test_keyboard_reaches_every_control(page: Any) -> None:
             page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()")
         )
     assert {"apikey", "file", "sha256"} <= seen
+
+
+def test_api_docs_work_with_the_network_unplugged(browser: Any, service: Service) -> None:
+    """Issue 12.2: /docs loaded Swagger UI from a CDN (blank offline, and a third-party
+    script on the origin where the pages keep API keys). Every request but the service's
+    own is refused here: the page must render and list the operations."""
+    context = browser.new_context(base_url=service.url)
+    elsewhere: list[str] = []
+
+    def only_the_service(route: Any) -> None:
+        if route.request.url.startswith(service.url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    try:
+        context.route("**/*", only_the_service)
+        page = context.new_page()
+        page.goto("/docs")
+        page.wait_for_selector(".opblock", timeout=20_000)
+        text = page.inner_text("body")
+        for path in ("/v1/documents", "/v1/verify", "/v1/audit/documents", "/v1/admin/api-keys"):
+            assert path in text, path
+        assert page.locator(".opblock").count() >= 20
+        assert not elsewhere, elsewhere
+        shot(page, "api-docs-offline")
+    finally:
+        context.close()
+
+
+def test_slip_urls_come_from_the_configured_address_not_the_host_header(service: Service) -> None:
+    """Issue 12.4: `Host: evil.example` printed evil.example/v/… on the slip."""
+    sha = service.register(doc("host"))["sha256"]
+    with service.api() as c:
+        svg = c.get(f"/v/{sha}/slip.svg", headers={"Host": "evil.example"}).text
+    assert "evil.example" not in svg
+    assert all(part in svg for part in url_lines(f"{service.url}/v/{sha}"))
+
+
+def test_auditor_chooses_organisations_by_name(page: Any, service: Service) -> None:
+    """Issue 12.13: organisations were chosen by typing a numeric id."""
+    ref = f"SMGS-ORG-{os.urandom(3).hex()}"
+    mine = service.register(doc("org-exporter"), 380, ref)["sha256"]
+    with service.api("chamber") as c:
+        r = c.post(
+            "/v1/documents",
+            files={"file": ("c.pdf", doc("org-chamber"))},
+            data={"doc_type": "861", "consignment_ref": ref},
+        )
+        assert r.status_code == 201, r.text
+    with service.api("auditor") as c:
+
+        def indexed() -> bool:
+            found = c.get("/v1/audit/documents", params={"consignment_ref": ref})
+            return len(found.json()["items"]) == 2
+
+        wait_for(indexed, 20, "both documents indexed")
+    page.goto("/auditor")
+    set_key(page, service.keys["auditor"])
+    issuers = "select[name=org_id] option"
+    wait_for(lambda: page.locator(issuers).count() >= 3, 20, "the organisations by name")
+    names = page.locator(issuers).all_inner_texts()
+    assert "Demo Kazakh Flour Exporter LLP (KZ)" in names
+    assert "Demo Chamber of Commerce of Kazakhstan (KZ)" in names
+    assert not any("Customs" in n for n in names)  # issuers only
+    attesters = page.locator("select[name=attester_org_id] option").all_inner_texts()
+    assert "Demo Hairatan Border Customs (AF)" in attesters
+    page.fill("input[name=consignment_ref]", ref)
+    page.select_option("select[name=org_id]", label="Demo Kazakh Flour Exporter LLP (KZ)")
+    page.click("#filters button[type=submit]")
+    wait_for(lambda: page.locator("#docs tbody tr").count() == 1, 20, "the exporter's document")
+    assert mine[:16] in page.inner_text("#docs tbody")
+    shot(page, "auditor-organisations")

@@ -40,9 +40,9 @@ def test_round_trip_and_the_file_hides_the_private_key(tmp_path: Path) -> None:
 
 
 def test_generated_secret_when_none_is_configured(tmp_path: Path) -> None:
-    s = Settings(data_dir=tmp_path / "data")
+    s = Settings(data_dir=tmp_path / "data", demo=True)  # only a demo generates one
     key = load_or_create_org_key(s, "org")
-    assert load_org_key(Settings(data_dir=tmp_path / "data"), "org") == key
+    assert load_org_key(Settings(data_dir=tmp_path / "data", demo=True), "org") == key
     assert stat.S_IMODE((tmp_path / "data" / "secret").stat().st_mode) == 0o600
 
 

@@ -100,7 +100,20 @@ async function csv() {
   } catch (e) { fail(e); }
 }
 
-function load() { cursors = [null]; page(0); chart(); }
+// The organisation filters list the admitted organisations by name (issuers, attesters).
+async function organisations() {
+  try {
+    const orgs = (await (await get("/v1/audit/organisations", new URLSearchParams())).json()).organisations || [];
+    for (const select of document.querySelectorAll("select[data-kinds]")) {
+      const kinds = select.dataset.kinds.split(" "), chosen = select.value;
+      select.replaceChildren(select.options[0], ...orgs.filter((o) => kinds.includes(o.kind)).map((o) =>
+        el("option", { value: String(o.org_id) }, `${o.name} (${o.country})`)));
+      select.value = chosen;
+    }
+  } catch (e) { fail(e); }
+}
+
+function load() { cursors = [null]; organisations(); page(0); chart(); }
 $("#filters").addEventListener("submit", (e) => { e.preventDefault(); load(); });
 $("#prev").addEventListener("click", (e) => page(Number(e.target.dataset.page)));
 $("#next").addEventListener("click", (e) => page(Number(e.target.dataset.page)));

@@ -45,6 +45,7 @@ def deployed(
     monkeypatch.setenv("TRADELEDGER_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("TRADELEDGER_RPC_URL", anvil.url)
     monkeypatch.setenv("TRADELEDGER_CHAIN", "anvil")
+    monkeypatch.setenv("TRADELEDGER_DEMO", "1")  # the keystore secret in the data folder
     monkeypatch.setenv("TRADELEDGER_DATABASE_URL", db_url)
     get_settings.cache_clear()
     settings = get_settings()
@@ -79,7 +80,7 @@ def test_audit_commands(deployed: Deployed, tmp_path: Path) -> None:
     assert run("index", "sync")[0] == 0
     code, out = run("audit", "documents", "--consignment", "SMGS-1", "--format", "json")
     assert code == 0, out
-    assert {i["sha256"] for i in json.loads(out)} == {d.fps[1]}
+    assert {i["sha256"] for i in json.loads(out)["items"]} == {d.fps[1]}
     code, out = run("audit", "documents", "--doc-type", "861", "--format", "csv")
     assert code == 0, out
     assert {r["sha256"] for r in csv.DictReader(io.StringIO(out))} == set(d.fps[1:])
@@ -92,12 +93,12 @@ def test_audit_commands(deployed: Deployed, tmp_path: Path) -> None:
     code, out = run(
         "audit", "documents", "--verdict", "cleared", "--from", "2000-01-01", "--format", "json"
     )
-    assert [i["sha256"] for i in json.loads(out)] == [d.fps[0]]
+    assert [i["sha256"] for i in json.loads(out)["items"]] == [d.fps[0]]
     code, out = run("audit", "documents", "--status", "lost")
     assert code == 1
     code, out = run("audit", "attestations", "--sha256", "0x" + d.fps[0], "--format", "json")
     assert code == 0, out
-    assert [a["attestation_id"] for a in json.loads(out)] == [d.attestation]
+    assert [a["attestation_id"] for a in json.loads(out)["items"]] == [d.attestation]
     code, out = run("audit", "attestations")
     assert code == 0 and "HRT-9" in out
     code, out = run("audit", "history", d.fps[0], "--format", "json")

@@ -24,6 +24,7 @@ from ledger.db import attestations, documents
 from ledger.errors import InvalidInput
 from ledger.index import queries
 from ledger.index.synthetic import ATT_COLUMNS, DOC_COLUMNS, START, Shape, generate, load
+from ledger.times import parse as parse_time
 from tests.databases import Databases
 
 N = 3000
@@ -209,7 +210,7 @@ def test_pagination_is_stable_while_rows_arrive(databases: Databases) -> None:
         seen.extend(i["sha256"] for i in page.items)
         pages += 1
         if pages in (2, 5, 9):  # new rows: newer, older and at the very times of the cursor
-            last = page.items[-1]["registered_at"] if page.items else START
+            last = parse_time(page.items[-1]["registered_at"]) if page.items else START
             rows = extra[:20]
             extra = extra[20:]
             times = [last + 86400 * 400, last, START - 1]
@@ -278,11 +279,14 @@ def test_exports_parse_back_to_the_query(data: Data, name: str) -> None:
     f = DOC_FILTERS[name]
     items = list(queries.iter_documents(data.engine, f))
     assert [i["sha256"] for i in items] == expected_docs(data, f)
-    assert json.loads("".join(queries.export_json(data.engine, f))) == items
+    assert json.loads("".join(queries.export_json(data.engine, f))) == {
+        "export_version": 2,
+        "items": items,
+    }
     rows = list(csv.DictReader(io.StringIO("".join(queries.export_csv(data.engine, f)))))
     assert rows == [
         {
-            k: "" if v is None else str(v)
+            k: "" if v is None else str(queries.csv_cell(v))
             for k, v in queries._flat(i).items()
             if k in queries.CSV_COLUMNS
         }
@@ -293,7 +297,7 @@ def test_exports_parse_back_to_the_query(data: Data, name: str) -> None:
 def test_attestation_exports_parse_back(data: Data) -> None:
     f = ATT_FILTERS["attester+verdict"]
     items = list(queries.iter_attestations(data.engine, f))
-    assert json.loads("".join(queries.export_attestations_json(data.engine, f))) == items
+    assert json.loads("".join(queries.export_attestations_json(data.engine, f)))["items"] == items
     rows = list(
         csv.DictReader(io.StringIO("".join(queries.export_attestations_csv(data.engine, f))))
     )
