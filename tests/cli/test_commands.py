@@ -174,6 +174,7 @@ def test_keygen_admission_sign_request_relay(cli: Cli, service: Service, tmp_pat
     keystore = tmp_path / "client" / "keys" / "kz-exporter-laptop.json"
     assert json.loads(keystore.read_text())["address"].lower() == address[2:].lower()
     assert "private" not in result.output.lower()
+    assert f"tradeledger admin key admit ORG_ID {address}" in result.output  # what the admin runs
     result = cli("keygen", "kz-exporter-laptop")
     assert result.exit_code == 1 and "already exists" in result.output
 
