@@ -261,7 +261,7 @@ class _Check:
                     f"{now.issuer} and type {now.doc_type}, not the registration's {key}, "
                     f"{doc_type}"
                 )
-        then = self.bundle.get("status_when_issued", "registered")
+        then = str(self.bundle.get("status_when_issued", "registered"))
         if then not in _STATUS_THEN[status]:
             self.tampered.append(
                 Tampered(
@@ -314,9 +314,10 @@ class _Check:
 
     def attestation(self, i: int, a: Any) -> AttestationView | None:
         field = f"attestations[{i}]"
-        a = a if isinstance(a, dict) else {}
+        if not isinstance(a, dict) or not isinstance(a.get("origin", {}), dict):
+            raise InvalidInput(f"the bundle's {field} must be an object with an origin object")
         att_id = str(a.get("attestation_id", ""))
-        tx = str((a.get("origin") or {}).get("tx_hash", ""))
+        tx = str(a.get("origin", {}).get("tx_hash", ""))
         try:
             receipt = self.w3.eth.get_transaction_receipt(HexStr(tx)) if _is_hash(tx) else None
         except TransactionNotFound:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 from web3 import Web3
+from web3.types import Wei
 
 from ledger.chain import ErrorDecoder, Registry, Sender, connect, contract_factory
 from ledger.cid import Cid
@@ -83,7 +84,7 @@ def made(svc: Service) -> Made:
     for who in (admin, key):
         w3.eth.wait_for_transaction_receipt(
             w3.eth.send_transaction(
-                {"from": w3.eth.accounts[0], "to": who.address, "value": 10**20}
+                {"from": w3.eth.accounts[0], "to": who.address, "value": Wei(10**20)}
             ),
             poll_latency=0.01,
         )
@@ -311,3 +312,19 @@ def test_an_attestation_revoked_after_the_bundle_shows_revoked(svc: Service, mad
     assert [a.revoked for a in result.attestations] == [True]
     body = _via_service(svc, bundle)
     assert [a["revoked"] for a in body["attestations"]] == [True]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [_set("attestations.0.origin", "x"), _set("attestations.0", 7), _set("tx_hash", "0x12")],
+    ids=["origin not an object", "attestation not an object", "short tx hash"],
+)
+def test_a_malformed_bundle_is_refused_not_unverifiable(
+    svc: Service, made: Made, edit: Callable[[Bundle], None]
+) -> None:
+    """A bundle the chain cannot even be asked about is the bundle's fault: never UNVERIFIABLE."""
+    forged = copy.deepcopy(made.single)
+    edit(forged)
+    r = svc.http.post("/v1/verify", json={"bundle": forged})
+    assert r.status_code == 422, r.text
+    assert "the bundle's" in r.json()["detail"]
