@@ -30,7 +30,7 @@ KEY_NAME_HELP = "Keystore name (letters, digits, - and _)."
 def keygen(name: str = typer.Argument(..., metavar="NAME", help=KEY_NAME_HELP)) -> None:
     """Generate a signing key into an encrypted keystore on this machine; prints its address.
 
-    The private key is never printed. The keystore is encrypted with TRADELEDGER_KEYSTORE_SECRET, or the secret in the file TRADELEDGER_KEYSTORE_SECRET_FILE (outside the data folder). Then ask the consortium admin to admit the address for your organisation.
+    The private key is never printed. The keystore is encrypted with TRADELEDGER_KEYSTORE_SECRET, or the secret in the file TRADELEDGER_KEYSTORE_SECRET_FILE (outside the data folder). Then ask the consortium admin to admit the address for your organisation (`tradeledger admin key admit ORG_ID ADDRESS`).
 
     Example:
 
@@ -56,7 +56,8 @@ def keygen(name: str = typer.Argument(..., metavar="NAME", help=KEY_NAME_HELP)) 
     print(account.address)
     err.print(
         f"key {name!r} saved encrypted in {path}; ask the consortium admin to admit "
-        f"{account.address} for your organisation, then use `tradeledger sign-request --key {name}`",
+        f"{account.address} for your organisation (`tradeledger admin key admit ORG_ID "
+        f"{account.address}`), then use `tradeledger sign-request --key {name}`",
         soft_wrap=True,
     )
 
@@ -179,7 +180,8 @@ def _chain_nonce(rpc: str, contract: str, address: str) -> int:
     if info.org_id == 0:
         err.print(
             f"[yellow]warning[/yellow]: key {address} is not admitted on chain yet: the relay "
-            "will be refused until the consortium admin adds it to your organisation",
+            "will be refused until the consortium admin admits it for your organisation "
+            f"(`tradeledger admin key admit ORG_ID {address}`)",
             soft_wrap=True,
         )
     return int(info.nonce)

@@ -16,7 +16,7 @@ from api.schemas import ApiKeyIn, ApiKeyOut, KeyIn, OrganisationIn
 from ledger import times
 from ledger.chain import create_key, fund_from_dev_account
 from ledger.db import keys, organisations
-from ledger.errors import InvalidInput, Unavailable
+from ledger.errors import ContractError, InvalidInput, Unavailable
 from ledger.flows import Action, Role, authorise
 from ledger.types import MAX_ORG_ID, OrgKind
 
@@ -101,7 +101,18 @@ def add_key(
             fund_from_dev_account(rt.w3, address)
     valid_from = now - 60 if body.valid_from is None else int(body.valid_from)
     valid_until = now + TEN_YEARS if body.valid_until is None else int(body.valid_until)
-    sent = rt.registry.add_key(rt.sender("deployer"), org_id, address, valid_from, valid_until)
+    try:
+        sent = rt.registry.add_key(rt.sender("deployer"), org_id, address, valid_from, valid_until)
+    except ContractError as exc:
+        if exc.name != "KeyAlreadyAdmitted":
+            raise
+        owner = rt.registry.organisation(rt.registry.key_info(address).org_id)
+        raise _reworded(
+            exc,
+            f"key {address} is already admitted for organisation {owner.org_id} ({owner.name}); "
+            "a key belongs to one organisation for good: have the organisation generate a new "
+            "key (`tradeledger keygen`) and admit that address",
+        ) from None
     return {
         "address": address,
         "signing_key": keystore,
@@ -118,8 +129,30 @@ def retire_key(address: str, rt: RuntimeDep, actor: ActorDep) -> dict[str, objec
     if not Web3.is_address(address):
         raise InvalidInput(f"{address!r} is not a key address: give 0x and 40 hexadecimal digits")
     rt.require_chain()
-    sent = rt.registry.retire_key(rt.sender("deployer"), address)
+    address = Web3.to_checksum_address(address)
+    try:
+        sent = rt.registry.retire_key(rt.sender("deployer"), address)
+    except ContractError as exc:  # said to the admin, not to the key's holder
+        if exc.name == "UnknownKey":
+            raise _reworded(
+                exc,
+                f"key {address} was never admitted, so there is nothing to retire: "
+                "GET /v1/admin/organisations (`tradeledger admin key list`) lists the keys",
+            ) from None
+        if exc.name == "KeyNotValid":
+            raise _reworded(
+                exc,
+                f"key {address} is retired already or outside its window (from "
+                f"{times.iso(int(str(exc.params['validFrom'])))} until "
+                f"{times.iso(int(str(exc.params['validUntil'])))}): there is nothing to retire",
+            ) from None
+        raise
     return {"address": address, "tx_hash": sent.tx_hash.to_0x_hex()}
+
+
+def _reworded(exc: ContractError, message: str) -> ContractError:
+    """The same refusal (same class, so the same status and error name), worded for the admin."""
+    return type(exc)(exc.name, exc.params, message)
 
 
 @router.get("/api-keys", response_model=list[ApiKeyOut])

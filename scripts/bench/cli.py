@@ -1,11 +1,12 @@
 #!/usr/bin/env python
-"""Benchmark of the command line's start-up: `tradeledger --help`, `cid` of a small file and
-`verify` of a fingerprint against a running local service, each beside `python -c pass`
-run the same way in the same run (the interpreter's own start-up, the floor).
+"""Benchmark of the command line's start-up: `tradeledger --help`, `cid` of a small file,
+`verify` of a fingerprint and `admin org list` against a running local service, each beside
+`python -c pass` run the same way in the same run (the interpreter's own start-up, the floor).
 
     .venv/bin/python scripts/bench/cli.py [--runs 15] [--json]
 
-Targets (issue 12.8, on an idle machine): --help <= 0.3 s, cid <= 0.4 s, verify <= 0.6 s.
+Targets (issue 12.8, on an idle machine): --help <= 0.3 s, cid <= 0.4 s, verify <= 0.6 s;
+`admin org list` (issue 17.1) has none of its own: it should stay near `verify`.
 A busy machine slows every process alike: the ratios to `python -c pass` say how much
 of each figure is the command's own. The service (anvil, the contract, the demo data,
 uvicorn) runs on free 127.0.0.1 ports and is stopped at the end.
@@ -54,8 +55,9 @@ def timed(argv: list[str], env: dict[str, str], runs: int) -> float:
     return statistics.median(times)
 
 
-def start_service(folder: Path) -> tuple[str, str, object]:
-    """anvil + deployment + demo data + uvicorn in a thread; returns (url, sha256, stopper)."""
+def start_service(folder: Path) -> tuple[str, str, str, object]:
+    """anvil + deployment + demo data + uvicorn in a thread; returns (url, sha256, the admin
+    API key, stopper)."""
     import uvicorn
 
     from api.app import create_app
@@ -102,7 +104,7 @@ def start_service(folder: Path) -> tuple[str, str, object]:
         thread.join(timeout=15)
         chain.stop()
 
-    return url, r.json()["sha256"], stop
+    return url, r.json()["sha256"], creds["api_keys"]["admin"], stop
 
 
 def main() -> int:
@@ -115,7 +117,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
         folder = Path(tmp)
         progress("starting anvil and the service")
-        url, sha256, stop = start_service(folder)
+        url, sha256, admin, stop = start_service(folder)
         small = folder / "small.pdf"
         small.write_bytes(os.urandom(10_000))
         env = {
@@ -130,6 +132,7 @@ def main() -> int:
             "help": [tool, "--help"],
             "cid": [tool, "cid", str(small)],
             "verify": [tool, "verify", "--sha256", sha256],
+            "admin org list": [tool, "--key", admin, "admin", "org", "list"],
         }
         seconds = {}
         try:

@@ -9,18 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
-from ledger.chain.deployment import deployer_account, read_record
 from ledger.chain.localchain import free_port
-from ledger.chain.registry import Registry
-from ledger.chain.sender import connect
 from ledger.config import get_settings
 from ledger.content.hashing import hash_file
 from tests.cli.conftest import Cli, Service
-
-TEN_YEARS = 10 * 365 * 24 * 3600
 
 
 def _doc(path: Path, text: str = "") -> Path:
@@ -188,7 +184,7 @@ def test_evidence_bundle_rechecked_on_chain_without_the_service(
     assert result.exit_code == 1, result.output
 
 
-def test_keygen_sign_request_relay(cli: Cli, service: Service, tmp_path: Path) -> None:
+def test_keygen_admission_sign_request_relay(cli: Cli, service: Service, tmp_path: Path) -> None:
     result = cli("keygen", "kz-exporter-laptop")
     assert result.exit_code == 0, result.output
     address = result.stdout.strip()
@@ -196,17 +192,14 @@ def test_keygen_sign_request_relay(cli: Cli, service: Service, tmp_path: Path) -
     keystore = tmp_path / "client" / "keys" / "kz-exporter-laptop.json"
     assert json.loads(keystore.read_text())["address"].lower() == address[2:].lower()
     assert "private" not in result.output.lower()
+    assert f"tradeledger admin key admit ORG_ID {address}" in result.output  # what the admin runs
     result = cli("keygen", "kz-exporter-laptop")
     assert result.exit_code == 1 and "already exists" in result.output
 
-    # The consortium admin admits the local key for the demo exporter organisation.
-    w3 = connect(service.rpc_url)
-    deployment = read_record(service.settings.deployment_file)
-    assert deployment is not None
-    registry = Registry(w3, deployment.address)
-    admin = registry.sender(deployer_account(service.settings))
-    now = int(w3.eth.get_block("latest")["timestamp"])
-    registry.add_key(admin, service.org_id("exporter"), address, now - 60, now + TEN_YEARS)
+    # The consortium admin admits the address for the demo exporter organisation.
+    org = str(service.org_id("exporter"))
+    result = cli("admin", "key", "admit", org, address, key=service.api_key("admin"))
+    assert result.exit_code == 0, result.output
 
     doc = _doc(tmp_path / "consignment-note.txt")
     signed = tmp_path / "signed.json"
@@ -353,14 +346,18 @@ def test_register_batch(cli: Cli, service: Service, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_admin_key_recovers_access_from_the_data_folder(service: Service) -> None:
+@pytest.mark.parametrize("command", [["admin-key"], ["admin", "recover-key"]])
+def test_admin_key_recovers_access_from_the_data_folder(
+    service: Service, command: list[str]
+) -> None:
     """Issue 12.9: a way back when no admin API key is left, for whoever holds the data
-    folder: `tradeledger admin-key` issues one straight into the service database."""
+    folder: `tradeledger admin-key` (or `admin recover-key`) issues one straight into the
+    service database."""
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(
             app,
-            ["admin-key", "--label", "recovered"],
+            [*command, "--label", "recovered"],
             env={
                 "TRADELEDGER_DATA_DIR": str(service.settings.data_dir),
                 "TRADELEDGER_DATABASE_URL": None,

@@ -46,11 +46,16 @@ def test_help_and_cid_load_no_heavy_library(tmp_path: Path) -> None:
     assert loaded("--help") == []
     assert loaded("cid", str(small)) == []
     assert loaded("verify", "--help") == []
+    assert loaded("admin", "--help") == []
 
 
 @pytest.mark.chain
 def test_verify_over_the_api_loads_no_heavy_library(service: Service, tmp_path: Path) -> None:
     env = {"TRADELEDGER_API_URL": service.url, "TRADELEDGER_DATA_DIR": str(tmp_path)}
     assert loaded("verify", "--sha256", "ab" * 32, env=env) == []
+    # the admin commands are HTTP calls too (issue 17.1)
+    env["TRADELEDGER_API_KEY"] = service.api_key("admin")
+    assert loaded("admin", "org", "list", env=env) == []
+    assert loaded("admin", "key", "admit", "1", "0x1234", env=env) == []
     # and the command that talks to a chain node itself does load web3
     assert "web3" in loaded("chain", "status", env={"TRADELEDGER_RPC_URL": service.rpc_url})
