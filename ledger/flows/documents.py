@@ -48,13 +48,12 @@ from ledger.flows.intake import (
     check_metadata,
 )
 from ledger.flows.jobs import Jobs
-from ledger.flows.outbox import DONE, EXPIRED, FAILED
+from ledger.flows.outbox import EXPIRED, FAILED
 from ledger.flows.reconcile import Reconciler, unconfirmed, view_of
 from ledger.flows.runtime import Runtime
 from ledger.flows.uploads import Uploads
 from ledger.index import AttestationView, DocumentView, HistoryEntry, records
 from ledger.types import RevocationReason, Verdict
-
 
 GONE = (FAILED, EXPIRED)  # job states that do not make a fingerprint a duplicate
 
@@ -136,7 +135,7 @@ class Documents:
         if member is None:
             return None
         batch, position = member
-        if batch.state == DONE and self.rt.chain_suspect():
+        if unconfirmed(self.rt, batch):
             batch = replace(batch, result=None)  # shown pending until re-checked
         manifest = Manifest.from_json(b"".join(self.rt.store.get(batch.payload["manifest_cid"])))  # type: ignore[attr-defined]
         return views.batch_member(self.rt.engine, batch, manifest, position)
@@ -357,8 +356,11 @@ class Documents:
         """409 when the document is on chain or pending in the outbox (not when a relayed
         request of it expired unsent: a new one may be relayed)."""
         existing = self.record(sha256)
-        if existing is not None and existing.status != views.NEEDS_SIGNATURE:
+        if existing is None:
+            return
+        if existing.status != views.NEEDS_SIGNATURE:
             raise DocumentExists(existing)
+        self.rt.outbox.retire_expired(sha256)
 
     def _refuse_duplicates(self, fingerprints: list[str]) -> None:
         """As ``_refuse_duplicate`` for many, with one query per table."""

@@ -181,7 +181,9 @@ class Jobs:
 
     def _expire(self, job: Job) -> None:
         deadline = job.payload["deadline"]
-        log.warning("relayed job %s expired at %s before it reached the chain", job.job_id, deadline)
+        log.warning(
+            "relayed job %s expired at %s before it reached the chain", job.job_id, deadline
+        )
         self.rt.outbox.expired(
             job.job_id,
             f"the signed request expired at {deadline} before the chain took it: the issuer "

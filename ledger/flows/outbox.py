@@ -157,6 +157,15 @@ class Outbox:
     def expired(self, job_id: int, error: str) -> None:
         self._set(job_id, state=EXPIRED, error=error)
 
+    def retire_expired(self, subject: str) -> None:
+        """A new request for ``subject`` replaces its expired ones: they no longer count."""
+        change = (
+            update(outbox)
+            .where(outbox.c.subject == subject, outbox.c.state == EXPIRED)
+            .values(state=FAILED, error="replaced by a new request", updated_at=int(time.time()))
+        )
+        self._updates(lambda conn: conn.execute(change))
+
     def reopen(self, job_id: int, reason: str) -> None:
         """A done job whose transaction the canonical chain no longer holds: pending again."""
         self._set(job_id, state=PENDING, result=None, error=reason)

@@ -74,7 +74,9 @@ class Reconciler:
                 continue
             moved = self._moved(job, origin["tx_hash"])
             if not moved:
-                lost.append((job, f"the chain lost block {number} (transaction {origin['tx_hash']})"))
+                lost.append(
+                    (job, f"the chain lost block {number} (transaction {origin['tx_hash']})")
+                )
         self.rt.outbox.finalise(final)
         if lost and not self._contract_present():
             log.error(
@@ -142,12 +144,27 @@ def _origin(job: Job) -> dict[str, Any] | None:
 
 def unconfirmed(rt: Runtime, job: Job) -> bool:
     """Whether ``job``'s write may be missing from the canonical chain: not sent yet, sent
-    again, expired unsent, or mined before the chain was disrupted and not re-checked since."""
-    return job.state in (PENDING, EXPIRED) or (job.state == DONE and rt.chain_suspect())
+    again, expired unsent, or mined but not final and either the chain was disrupted since
+    it was last re-checked or its block is not canonical now (asked of the chain: one call,
+    only in the seconds before a job is final; no answer counts as not confirmed)."""
+    if job.state in (PENDING, EXPIRED):
+        return True
+    if job.state != DONE:
+        return False
+    if rt.chain_suspect():
+        return True
+    origin = _origin(job)
+    if origin is None:
+        return False
+    try:
+        block = rt.w3.eth.get_block(int(origin["block_number"]))
+    except Exception:
+        return True
+    return block["hash"].to_0x_hex().lower() != str(origin["block_hash"]).lower()
 
 
 def view_of(rt: Runtime, job: Job) -> DocumentView:
     """The record of a (non-batch) job as far as the canonical chain is known to hold it."""
-    if job.state == DONE and rt.chain_suspect():
+    if job.state == DONE and unconfirmed(rt, job):
         return views.pending(rt.engine, job)
     return views.of_job(rt.engine, job)

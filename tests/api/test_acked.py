@@ -104,7 +104,9 @@ def test_chain_crash_loses_acknowledged_blocks_and_the_service_repairs_them(
     assert svc.verdict(sha)["verdict"] == "VALID"
     relayed = doc_bytes("relayed, then lost")
     deadline = int(time.time()) + 3
-    r = post_relay(svc, relayed, signed_request(svc, signer, relayed, deadline=deadline), "exporter")
+    r = post_relay(
+        svc, relayed, signed_request(svc, signer, relayed, deadline=deadline), "exporter"
+    )
     assert r.status_code == 201, r.text
     relayed_sha = hashlib.sha256(relayed).hexdigest()
 
