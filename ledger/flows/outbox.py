@@ -69,6 +69,14 @@ def _job(row: Any) -> Job:
     )
 
 
+def _finalise(job_ids: list[int], conn: Connection) -> Any:
+    return conn.execute(
+        update(outbox)
+        .where(outbox.c.job_id.in_(job_ids), outbox.c.state == DONE)
+        .values(state=FINAL)
+    )
+
+
 class Outbox:
     def __init__(self, engine: Engine, relaxed: Engine | None = None) -> None:
         """``engine`` commits durably; ``relaxed`` (optional) commits without an fsync."""
@@ -174,12 +182,7 @@ class Outbox:
         """Done jobs whose blocks are final: no longer watched."""
         for i in range(0, len(job_ids), 500):
             chunk = list(job_ids[i : i + 500])
-            change = (
-                update(outbox)
-                .where(outbox.c.job_id.in_(chunk), outbox.c.state == DONE)
-                .values(state=FINAL)
-            )
-            self._updates(lambda conn, change=change: conn.execute(change))
+            self._updates(partial(_finalise, chunk))
 
     def unsettled(self) -> list[Job]:
         """Done jobs not known to be final yet, oldest first."""

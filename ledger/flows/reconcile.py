@@ -133,7 +133,7 @@ class Reconciler:
         return self.rt.registry.document(bytes.fromhex(job.payload["fingerprint"])) is not None
 
     def _contract_present(self) -> bool:
-        code = self.rt.w3.eth.get_code(self.rt.registry.address)  # type: ignore[arg-type]
+        code = self.rt.w3.eth.get_code(self.rt.registry.address)
         return len(code) > 0
 
 

@@ -29,6 +29,11 @@ from tests.api.conftest import (
 pytestmark = pytest.mark.chain
 
 
+def _rpc(svc: Service, method: str, *params: Any) -> Any:
+    provider: Any = svc.rt.w3.provider
+    return provider.make_request(method, list(params)).get("result")
+
+
 def _registrations_on_chain(svc: Service, sha256: str) -> int:
     event = svc.rt.registry.contract.events.DocumentRegistered()
     logs = event.get_logs(
@@ -48,7 +53,7 @@ def _canonical(svc: Service, record: dict[str, Any]) -> bool:
     tx = origin.get("tx_hash") or record.get("tx_hash")
     if not tx:
         return False
-    receipt = svc.rt.w3.provider.make_request("eth_getTransactionReceipt", [tx]).get("result")
+    receipt = _rpc(svc, "eth_getTransactionReceipt", tx)
     if not receipt or int(receipt["status"], 16) != 1:
         return False
     block = svc.rt.w3.eth.get_block(int(receipt["blockNumber"], 16))
@@ -153,14 +158,13 @@ def test_reorganisation_drops_an_acknowledged_block_and_the_service_repairs_it(
     fresh_svc: Callable[..., Service],
 ) -> None:
     svc = fresh_svc()
-    w3 = svc.rt.w3
-    snapshot = w3.provider.make_request("evm_snapshot", [])["result"]
+    snapshot = _rpc(svc, "evm_snapshot")
     content, record = svc.registered()
     sha = record["sha256"]
     svc.indexed(sha)
-    assert w3.provider.make_request("evm_revert", [snapshot])["result"] is True
+    assert _rpc(svc, "evm_revert", snapshot) is True
     for _ in range(3):  # the new branch grows past the old one
-        w3.provider.make_request("evm_mine", [])
+        _rpc(svc, "evm_mine")
     assert not _on_chain(svc, sha)
 
     false: list[str] = []
