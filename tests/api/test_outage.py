@@ -67,6 +67,11 @@ def _jobs(svc: Service, sha256: str) -> list[tuple[str, str]]:
     return [(r.kind, "done" if r.state == "final" else r.state) for r in rows]
 
 
+def _job_state(svc: Service, sha256: str) -> str | None:
+    job = svc.rt.outbox.latest(sha256)
+    return None if job is None else job.state
+
+
 def _assert_503(r: Any) -> None:
     assert r.status_code == 503, r.text
     assert r.headers["retry-after"].isdigit()
@@ -74,11 +79,13 @@ def _assert_503(r: Any) -> None:
 
 
 def test_chain_stopped_and_restarted_mid_run(fresh_svc: Callable[..., Service]) -> None:
-    svc = fresh_svc(chain_stale_after=1.5)
+    svc = fresh_svc(chain_stale_after=1.5, final_after=1.0)
     signer = admit_signer(svc)
     content, rec = svc.registered()
     sha = rec["sha256"]
     svc.indexed(sha)
+    # final: read as registered even while the chain is away (before that, it reads pending)
+    wait_until(lambda: _job_state(svc, sha) == "final", 30, "the registration to be final")
     bundle = svc.http.get(f"/v1/documents/{sha}/evidence").json()
     unknown = hashlib.sha256(b"never registered").hexdigest()
     relayed = doc_bytes("relayed while down")
