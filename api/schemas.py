@@ -44,7 +44,10 @@ class DocumentOut(BaseModel):
     metadata_cid: str | None
     issuer: IssuerOut
     status: str = Field(
-        description="registered, revoked, superseded, or pending (not on chain yet)"
+        description="registered, revoked, superseded, pending (not on chain yet, or being "
+        "sent again because the chain lost its block), or needs_signature (a relayed request "
+        "whose signed deadline passed before the chain took it: the issuer must sign and "
+        "relay a new one)"
     )
     tx_hash: str | None
     block_number: int | None

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     receipt_timeout: float = Field(
         default=120.0, gt=0, description="Seconds to wait for a receipt."
     )
+    final_after: float = Field(
+        default=5.0,
+        ge=0,
+        description="Seconds a mined write must stay in the canonical chain (and be buried "
+        "under index_confirmations blocks) before it counts as final. Until then the service "
+        "re-checks it and sends it again if the chain lost it; keep it above a few "
+        "anvil_state_interval on the local chain.",
+    )
     deployer_key: SecretStr | None = Field(
         default=None,
         description="Private key that deploys and administers the contracts. Unset on a local "

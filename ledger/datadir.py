@@ -153,5 +153,7 @@ def _secret_file(path: Path, data_dir: Path) -> str:
             f"cannot read TRADELEDGER_KEYSTORE_SECRET_FILE {path}: {exc.strerror}"
         ) from exc
     if not secret:
-        raise Misconfigured(f"TRADELEDGER_KEYSTORE_SECRET_FILE {path} is empty: put the secret in it")
+        raise Misconfigured(
+            f"TRADELEDGER_KEYSTORE_SECRET_FILE {path} is empty: put the secret in it"
+        )
     return secret

@@ -47,6 +47,7 @@ def health(rt: RuntimeDep) -> JSONResponse:
         "index": {"indexed_block": indexed, "lag": lag},
         "store": {"ok": store_ok, "kind": "ipfs-node" if rt.settings.ipfs_rpc_url else "embedded"},
         "pending": rt.outbox.count_pending(),
+        "needs_signature": rt.outbox.count_expired(),
         "time": times.iso(int(time.time())),
     }
     return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)

@@ -103,6 +103,13 @@ class Registry:
                 )
             return self._senders[account.address]
 
+    def resync_senders(self) -> None:
+        """Make every sender read its nonce from the chain again (the chain lost blocks)."""
+        with self._senders_lock:
+            senders = list(self._senders.values())
+        for sender in senders:
+            sender.resync()
+
     def close(self) -> None:
         """Close the senders' idle connections to the node."""
         with self._senders_lock:

@@ -56,6 +56,8 @@ FIXED_GAS: dict[str, int] = {
 }
 FEE_TTL = 1.0  # seconds a fee quote is reused (the base fee moves at most 12.5% a block)
 MAX_POLL = 0.1  # longest pause between two receipt polls
+NONCE_RETRIES = 3  # times a group refused for its nonces is sent again with a fresh one
+GAP_CHECK = 1.0  # seconds without a receipt between two looks for a nonce gap below it
 
 
 def connect(rpc_url: str, timeout: float = 10.0) -> Web3:
@@ -196,6 +198,7 @@ class Sender:
         self._submit: Batcher[TxParams, bytes] = Batcher(self._send_group, size)
         self._receipts: Batcher[bytes, Sent | None] = Batcher(self._read_receipts, size)
         self._lock = threading.Lock()  # guards the nonce
+        self._gap_lock = threading.Lock()  # one look for a nonce gap at a time
         self._nonce: int | None = None
         self._chain_id: int | None = None
         self._fee_quote: tuple[float, dict[str, int]] | None = None
@@ -239,7 +242,7 @@ class Sender:
         """
         tx_hash = self._submit(tx)
         try:
-            sent = self.wait(tx_hash)
+            sent = self.wait(tx_hash, tx.get("nonce"))
         except ChainUnavailable:
             self.resync()
             raise
@@ -248,7 +251,18 @@ class Sender:
         return sent
 
     def _send_group(self, txs: list[TxParams]) -> list[bytes | BaseException]:
-        """Sign and send ``txs`` with consecutive nonces: each one's hash or error."""
+        """Sign and send ``txs`` with consecutive nonces: each one's hash or error.
+
+        If the node refuses the whole group for its nonces (the cached nonce went stale:
+        the chain lost blocks, or a transaction held behind a gap took the nonce), the nonce
+        is read again and the group sent again, a few times."""
+        for _ in range(NONCE_RETRIES):
+            results = self._send_group_once(txs)
+            if not all(_nonce_conflict(r) for r in results):
+                return results
+        return results
+
+    def _send_group_once(self, txs: list[TxParams]) -> list[bytes | BaseException]:
         with self._lock:
             try:
                 if self._nonce is None:
@@ -354,12 +368,17 @@ class Sender:
         with self._lock:
             self._nonce = None
 
-    def wait(self, tx_hash: bytes) -> Sent:
+    def wait(self, tx_hash: bytes, nonce: int | None = None) -> Sent:
         """The mined transaction ``tx_hash``: its receipt asked for at once (a local chain
         mines on submission), then every ``poll_interval`` seconds, doubling up to
-        ``MAX_POLL``, so that many concurrent waiters do not flood the node."""
+        ``MAX_POLL``, so that many concurrent waiters do not flood the node.
+
+        Every ``GAP_CHECK`` seconds without a receipt, a transaction of ``nonce`` looks for
+        a gap below it (``_repair_gap``): after the chain lost blocks, nonces this sender
+        handed out may be missing from it, and the node holds the later ones back forever."""
         tx_hash = bytes(tx_hash)
         deadline = time.monotonic() + self.timeout
+        gap_check = time.monotonic() + GAP_CHECK
         pause = self.poll_interval
         while True:
             try:
@@ -370,6 +389,9 @@ class Sender:
                 raise
             if sent is not None:
                 return sent
+            if nonce is not None and time.monotonic() > gap_check:
+                self._repair_gap(tx_hash, nonce)
+                gap_check = time.monotonic() + GAP_CHECK
             if time.monotonic() > deadline:
                 raise ChainUnavailable(
                     f"no receipt for 0x{tx_hash.hex()} after {self.timeout} s: "
@@ -377,6 +399,38 @@ class Sender:
                 )
             time.sleep(pause)
             pause = min(2 * pause, max(MAX_POLL, self.poll_interval))
+
+    def _repair_gap(self, tx_hash: bytes, nonce: int) -> None:
+        """Fill the nonces the node lacks below ``nonce`` with empty transfers to ourselves,
+        so the transactions held behind them are mined (the jobs the chain lost are sent
+        again by the outbox worker, with new nonces). If the node does not know ``tx_hash``
+        at all, it was dropped: ``ChainUnavailable``, and the nonce is read again."""
+        with self._gap_lock:
+            try:
+                missing = self.w3.eth.get_transaction_count(self.account.address, "pending")
+                known = self._rpc_call("eth_getTransactionByHash", ["0x" + tx_hash.hex()])
+            except Exception as exc:
+                if is_connection_error(exc):
+                    raise ChainUnavailable(f"the chain went away while mining: {exc}") from exc
+                return
+            if known is None:
+                self.resync()
+                raise ChainUnavailable(
+                    f"the node dropped transaction 0x{tx_hash.hex()} (it restarted?): it is "
+                    "sent again"
+                )
+            if missing >= nonce:
+                return  # no gap below it: it waits for a block like any other
+            fees = self._fees()
+            chain_id = self._chain_id or self.w3.eth.chain_id
+            for gap in range(missing, nonce):
+                self._fill_gap({"nonce": Nonce(gap), "chainId": chain_id, **fees})  # type: ignore[typeddict-item]
+
+    def _rpc_call(self, method: str, params: list[Any]) -> Any:
+        if self._rpc is not None:
+            return self._rpc.call(method, params)
+        reply = self.w3.provider.make_request(method, params)  # type: ignore[arg-type]
+        return reply.get("result")
 
     def _typed(self, exc: BaseException) -> LedgerError | None:
         """The typed error behind ``exc``, also when it is a JSON-RPC error whose revert data
@@ -427,6 +481,14 @@ class Sender:
                 if typed is not None:
                     return typed
         return TransactionFailed(f"{where} reverted: check the call's arguments and retry")
+
+
+def _nonce_conflict(result: bytes | BaseException) -> bool:
+    text = str(result).lower() if isinstance(result, BaseException) else ""
+    return any(
+        words in text
+        for words in ("nonce too low", "replacement transaction underpriced", "already known")
+    )
 
 
 def _with_margin(estimate: int) -> int:

@@ -103,7 +103,9 @@ class _TeeReader:
 class NodeStore:
     """A real IPFS node through its RPC API (Kubo-compatible: Kubo, js-ipfs)."""
 
-    def __init__(self, url: str, timeout: float = 30.0, lookup_timeout: float | None = None) -> None:
+    def __init__(
+        self, url: str, timeout: float = 30.0, lookup_timeout: float | None = None
+    ) -> None:
         self.url = url
         self.timeout = timeout
         # lookups that may meet absent content (has, version for health checks) end sooner

@@ -3,7 +3,8 @@
 ``runtime`` builds the long-lived parts from the settings and runs the background threads;
 ``identity`` says who calls and what each role may do; ``documents`` holds the document
 flows (``intake`` checks what callers send, ``uploads`` stores it, ``jobs`` submits it
-through the durable ``outbox``, ``views`` shows acknowledged work); ``verify`` answers
+through the durable ``outbox``, ``reconcile`` keeps what was acknowledged on the canonical
+chain until it is final, ``views`` shows acknowledged work); ``verify`` answers
 verdicts and evidence bundles; ``demo`` sets up demo organisations.
 
 Imports everything below it (chain, content, index, shared modules); knows nothing of HTTP.

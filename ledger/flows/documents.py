@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import BytesIO
 from typing import Any, BinaryIO
 
@@ -48,10 +48,14 @@ from ledger.flows.intake import (
     check_metadata,
 )
 from ledger.flows.jobs import Jobs
+from ledger.flows.outbox import EXPIRED, FAILED
+from ledger.flows.reconcile import Reconciler, unconfirmed, view_of
 from ledger.flows.runtime import Runtime
 from ledger.flows.uploads import Uploads
 from ledger.index import AttestationView, DocumentView, HistoryEntry, records
 from ledger.types import RevocationReason, Verdict
+
+GONE = (FAILED, EXPIRED)  # job states that do not make a fingerprint a duplicate
 
 
 class DocumentExists(Conflict):
@@ -92,10 +96,13 @@ class Documents:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.jobs = Jobs(rt)
+        self.reconciler = Reconciler(rt)
         self.uploads = Uploads(rt.store, rt.settings.max_upload_bytes)
 
     def resume_pending(self) -> int:
-        """Finish acknowledged work an outage interrupted (the outbox worker's step)."""
+        """The outbox worker's step: re-check acknowledged work against the canonical chain
+        (reopening what it lost), then finish what an outage or a lost block left pending."""
+        self.reconciler.step()
         return self.jobs.resume_pending()
 
     # ------------------------------------------------------------ reading
@@ -111,17 +118,25 @@ class Documents:
         return DocumentDetails(record, records.history(record, atts), atts)
 
     def record(self, sha256: str) -> DocumentView | None:
-        """The indexed record, else the outbox's (done or pending) one."""
+        """The indexed record, else the outbox's (done or pending) one. A job being sent
+        (again: the chain lost its block) or expired unsent wins over the index, which may
+        still hold the lost block for a moment."""
         found = records.document(self.rt.engine, sha256)
-        if found is not None:
-            return found
         job = self.rt.outbox.latest(sha256)
-        if job is not None:
-            return views.of_job(self.rt.engine, job)
+        if job is not None and (found is None or unconfirmed(self.rt, job)):
+            return view_of(self.rt, job)
+        if found is not None:
+            if found.batch_root is not None:
+                batch = self.rt.outbox.latest(found.batch_root)
+                if batch is not None and unconfirmed(self.rt, batch):
+                    return replace(found, status="pending", registered_at=None, origin=None)
+            return found
         member = self.rt.outbox.batch_of(sha256)
         if member is None:
             return None
         batch, position = member
+        if unconfirmed(self.rt, batch):
+            batch = replace(batch, result=None)  # shown pending until re-checked
         manifest = Manifest.from_json(b"".join(self.rt.store.get(batch.payload["manifest_cid"])))  # type: ignore[attr-defined]
         return views.batch_member(self.rt.engine, batch, manifest, position)
 
@@ -338,9 +353,14 @@ class Documents:
             )
 
     def _refuse_duplicate(self, sha256: str) -> None:
+        """409 when the document is on chain or pending in the outbox (not when a relayed
+        request of it expired unsent: a new one may be relayed)."""
         existing = self.record(sha256)
-        if existing is not None:
+        if existing is None:
+            return
+        if existing.status != views.NEEDS_SIGNATURE:
             raise DocumentExists(existing)
+        self.rt.outbox.retire_expired(sha256)
 
     def _refuse_duplicates(self, fingerprints: list[str]) -> None:
         """As ``_refuse_duplicate`` for many, with one query per table."""
@@ -356,7 +376,7 @@ class Documents:
                 known |= set(
                     conn.execute(
                         select(outbox.c.subject).where(
-                            outbox.c.subject.in_(part), outbox.c.state != "failed"
+                            outbox.c.subject.in_(part), outbox.c.state.notin_(GONE)
                         )
                     ).scalars()
                 )
@@ -364,7 +384,7 @@ class Documents:
                     conn.execute(
                         select(outbox_members.c.fingerprint)
                         .join(outbox, outbox.c.job_id == outbox_members.c.job_id)
-                        .where(outbox_members.c.fingerprint.in_(part), outbox.c.state != "failed")
+                        .where(outbox_members.c.fingerprint.in_(part), outbox.c.state.notin_(GONE))
                     ).scalars()
                 )
         if known:

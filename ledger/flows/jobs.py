@@ -5,13 +5,15 @@ one flush shared by concurrent requests, sends its transaction and waits for the
 If the chain goes away in between, the job stays pending (the caller answers 202) and
 ``resume_pending``, run by the outbox worker, finishes it later. A revert that says the
 chain already holds exactly this registration settles the job from the chain, so
-resubmitting never registers twice.
+resubmitting never registers twice. A relayed request whose signed deadline passed
+before it reached the chain is marked ``expired``: its caller is told to sign a new one.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -105,6 +107,9 @@ class Jobs:
                     # A request thread may have finished it since the list was read.
                     if not self.rt.outbox.is_pending(job.job_id):
                         continue
+                    if _expired(job):
+                        self._expire(job)
+                        continue
                     self.submit(job)
                 settled += 1
             except ChainUnavailable:
@@ -174,8 +179,30 @@ class Jobs:
         origin = Origin(sent.tx_hash.to_0x_hex(), sent.block_number, block_hash, log_index)
         return {"registered_at": timestamp, "origin": asdict(origin)}
 
+    def _expire(self, job: Job) -> None:
+        deadline = job.payload["deadline"]
+        log.warning(
+            "relayed job %s expired at %s before it reached the chain", job.job_id, deadline
+        )
+        self.rt.outbox.expired(
+            job.job_id,
+            f"the signed request expired at {deadline} before the chain took it: the issuer "
+            "must sign a new request and relay it again",
+        )
+
     def _settle_refusal(self, job: Job, exc: ContractError) -> DocumentView:
-        """A revert: done if the chain already holds exactly this registration, else failed."""
+        """A revert: done if the chain already holds exactly this registration (whatever the
+        contract refused first, e.g. a relayed request's used nonce), expired if a relayed
+        request's deadline passed, else failed."""
+        if job.kind != "batch" and exc.name != "DocumentAlreadyRegistered":
+            on_chain = self.rt.registry.document(bytes.fromhex(job.payload["fingerprint"]))
+            if on_chain is not None and on_chain.issuer.lower() == job.payload["issuer"].lower():
+                record = self._record_from_chain(job)
+                self.rt.outbox.done(job.job_id, views.to_json(record))
+                return record
+        if exc.name == "RequestExpired" and job.kind == "relay":
+            self._expire(job)
+            raise exc
         if exc.name == "InvalidBatch" and job.kind == "batch":
             batch = self.rt.registry.batch(bytes.fromhex(job.subject[2:]))
             if batch is not None and batch.issuer.lower() == job.payload["issuer"].lower():
@@ -222,3 +249,8 @@ class Jobs:
             int(found["logIndex"]),
         )
         return views.registered(self.rt.engine, job, int(block["timestamp"]), origin)
+
+
+def _expired(job: Job) -> bool:
+    """Whether ``job`` is a relayed request whose signed deadline has passed."""
+    return job.kind == "relay" and int(job.payload["deadline"]) < time.time()

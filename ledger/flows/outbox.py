@@ -8,8 +8,12 @@ changes (done, failed) need no fsync of their own: if one is lost, the job is pe
 again, and resubmitting it settles it from the chain.
 
 A job is ``pending`` until its transaction is mined (``done``, with the
-resulting record) or it can never succeed (``failed``, with the reason). After a crash of
-the service, the chain or IPFS, pending jobs are simply submitted again: the contract
+resulting record) or it can never succeed (``failed``, with the reason). A ``done`` job is
+watched until its block is ``final`` (``ledger.flows.reconcile``): if the chain loses that
+block (a crash of a local chain, a reorganisation), the job is ``pending`` again and sent
+again. A relayed request whose signed deadline passed before it reached the chain is
+``expired``: its issuer must sign a new one (it is reported, never dropped). After a crash
+of the service, the chain or IPFS, pending jobs are simply submitted again: the contract
 refuses a second registration of the same fingerprint, so a retry never registers twice.
 """
 
@@ -25,14 +29,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, desc, insert, select, update
+from sqlalchemy import Connection, Engine, desc, func, insert, select, update
 
 from ledger.db import outbox, outbox_members
 from ledger.groupsync import Batcher, GroupSync
 
 Write = Callable[[Connection], Any]  # one statement of a shared write transaction
 
-PENDING, DONE, FAILED = "pending", "done", "failed"
+PENDING, DONE, FINAL, FAILED = "pending", "done", "final", "failed"
+EXPIRED = "expired"  # a relayed request's signed deadline passed: a new signature is needed
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class Job:
     result: dict[str, Any] | None
     error: str | None
     created_at: int
+    updated_at: int = 0
 
 
 def _job(row: Any) -> Job:
@@ -59,6 +65,15 @@ def _job(row: Any) -> Job:
         json.loads(row.result) if row.result else None,
         row.error,
         row.created_at,
+        row.updated_at,
+    )
+
+
+def _finalise(job_ids: list[int], conn: Connection) -> Any:
+    return conn.execute(
+        update(outbox)
+        .where(outbox.c.job_id.in_(job_ids), outbox.c.state == DONE)
+        .values(state=FINAL)
     )
 
 
@@ -147,6 +162,36 @@ class Outbox:
     def failed(self, job_id: int, error: str) -> None:
         self._set(job_id, state=FAILED, error=error)
 
+    def expired(self, job_id: int, error: str) -> None:
+        self._set(job_id, state=EXPIRED, error=error)
+
+    def retire_expired(self, subject: str) -> None:
+        """A new request for ``subject`` replaces its expired ones: they no longer count."""
+        change = (
+            update(outbox)
+            .where(outbox.c.subject == subject, outbox.c.state == EXPIRED)
+            .values(state=FAILED, error="replaced by a new request", updated_at=int(time.time()))
+        )
+        self._updates(lambda conn: conn.execute(change))
+
+    def reopen(self, job_id: int, reason: str) -> None:
+        """A done job whose transaction the canonical chain no longer holds: pending again."""
+        self._set(job_id, state=PENDING, result=None, error=reason)
+
+    def finalise(self, job_ids: Sequence[int]) -> None:
+        """Done jobs whose blocks are final: no longer watched."""
+        for i in range(0, len(job_ids), 500):
+            chunk = list(job_ids[i : i + 500])
+            self._updates(partial(_finalise, chunk))
+
+    def unsettled(self) -> list[Job]:
+        """Done jobs not known to be final yet, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(outbox).where(outbox.c.state == DONE).order_by(outbox.c.job_id)
+            ).all()
+        return [_job(r) for r in rows]
+
     def pending(self) -> list[Job]:
         with self.engine.connect() as conn:
             rows = conn.execute(
@@ -160,7 +205,8 @@ class Outbox:
         return state == PENDING
 
     def latest(self, subject: str) -> Job | None:
-        """The newest job that is pending or done for ``subject`` (a fingerprint or root)."""
+        """The newest job for ``subject`` (a fingerprint or root) that did not fail: pending,
+        done, final or expired."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(outbox)
@@ -183,4 +229,16 @@ class Outbox:
         return (_job(row), int(row.position)) if row else None
 
     def count_pending(self) -> int:
-        return len(self.pending())
+        return self.count(PENDING)
+
+    def count_expired(self) -> int:
+        """Relayed requests that expired unsent: their issuers must sign again."""
+        return self.count(EXPIRED)
+
+    def count(self, state: str) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(func.count()).select_from(outbox).where(outbox.c.state == state)
+                ).scalar_one()
+            )

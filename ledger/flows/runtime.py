@@ -50,6 +50,13 @@ class ChainHealth:
     last_ok: float = 0.0  # time.monotonic() of the last answer
     error: str | None = "not checked yet"
     indexed: int = -1  # last block the index holds
+    head_hash: str | None = None  # hash of block ``head``
+    # Each time the chain may have lost blocks (it came back after an outage, its head went
+    # back, a block it showed was replaced) ``epoch`` grows; until the reconciler has checked
+    # the acknowledged work against the chain after that (``reconciled`` catches up), nothing
+    # mined but not final may be presented as registered.
+    epoch: int = 1
+    reconciled: int = 0
 
 
 @dataclass
@@ -71,6 +78,7 @@ class Runtime:
     _index_lock: threading.Lock = field(default_factory=threading.Lock)
     _indexed_changed: threading.Condition = field(default_factory=threading.Condition)
     _wake_indexer: threading.Event = field(default_factory=threading.Event)
+    _wake_outbox: threading.Event = field(default_factory=threading.Event)
     _indexing: bool = False  # the indexer thread runs
 
     @classmethod
@@ -176,11 +184,39 @@ class Runtime:
         reached since (never below what was indexed)."""
         return max(self.health.head, self.health.indexed)
 
+    def chain_suspect(self) -> bool:
+        """Whether the chain may have lost blocks since the reconciler last looked."""
+        return self.health.reconciled < self.health.epoch
+
+    def chain_disrupted(self, why: str) -> None:
+        """The chain may have lost blocks: distrust what is not final, and look at once."""
+        log.warning("the chain may have lost blocks (%s): re-checking acknowledged work", why)
+        self.health.epoch += 1
+        self._wake_indexer.set()
+        self._wake_outbox.set()
+
     def check_chain(self) -> None:
         try:
-            self.health.head = self.w3.eth.block_number
+            was_down = self.health.error is not None and self.health.last_ok > 0
+            latest = self.w3.eth.get_block("latest")
+            number, block_hash = int(latest["number"]), latest["hash"].to_0x_hex()
+            seen, seen_hash = self.health.head, self.health.head_hash
+            why = None
+            if was_down:
+                why = "it answers again after an outage"
+            elif seen_hash is not None and number < seen:
+                why = f"its head went back from block {seen} to {number}"
+            elif seen_hash is not None and number == seen and block_hash != seen_hash:
+                why = f"block {number} was replaced"
+            elif seen_hash is not None and number > seen:
+                old = self.w3.eth.get_block(seen)
+                if old["hash"].to_0x_hex() != seen_hash:
+                    why = f"block {seen} was replaced"
+            self.health.head, self.health.head_hash = number, block_hash
             self.health.last_ok = time.monotonic()
             self.health.error = None
+            if why is not None:
+                self.chain_disrupted(why)
         except Exception as exc:
             self.health.error = f"{exc.__class__.__name__}: {exc}"[:200]
             if not is_connection_error(exc):
@@ -244,16 +280,20 @@ class Runtime:
         self._indexing = True
         self._spawn("indexer", self._index_loop)
         if outbox_worker is not None:
-            self._spawn("outbox", self._loop(outbox_worker, 1.0))
+            self._spawn("outbox", self._loop(outbox_worker, 1.0, self._wake_outbox))
 
-    def _loop(self, step: Callable[[], object], every: float) -> Callable[[], None]:
+    def _loop(
+        self, step: Callable[[], object], every: float, wake: threading.Event | None = None
+    ) -> Callable[[], None]:
         def run() -> None:
             while not self._stop.is_set():
+                if wake is not None:
+                    wake.clear()
                 try:
                     step()
                 except Exception:
                     log.exception("background step %s failed", step)
-                self._stop.wait(every)
+                (wake or self._stop).wait(every)
 
         return run
 
@@ -285,6 +325,7 @@ class Runtime:
     def close(self) -> None:
         self._stop.set()
         self._wake_indexer.set()
+        self._wake_outbox.set()
         for thread in self._threads:
             thread.join(timeout=5)
         self.registry.close()

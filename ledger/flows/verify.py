@@ -12,7 +12,7 @@ runs the same check against the chain the service trusts.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -21,6 +21,7 @@ from web3 import Web3
 from ledger.errors import ChainUnavailable, InvalidInput, LedgerError, Unavailable
 from ledger.flows.bundlecheck import OtherDeployment, check_bundle
 from ledger.flows.intake import check_fingerprint
+from ledger.flows.reconcile import unconfirmed
 from ledger.flows.runtime import Runtime
 from ledger.index import AttestationView, DocumentView, HistoryEntry, records
 from ledger.types import RevocationReason
@@ -97,6 +98,7 @@ class Verifier:
             return Verification(
                 Verdict.UNVERIFIABLE, stale, sha256, record, indexed_block=indexed, chain_head=head
             )
+        record = self._as_chain_holds(record)
         if record is None:
             return Verification(
                 Verdict.INVALID,
@@ -119,6 +121,18 @@ class Verifier:
             indexed,
             head,
         )
+
+    def _as_chain_holds(self, record: DocumentView | None) -> DocumentView | None:
+        """``record``, pending while its write (or its batch's) is being sent again or was
+        mined before the chain was disrupted and is not re-checked yet: the index may still
+        hold a block the chain lost."""
+        if record is None:
+            return None
+        for subject in (record.sha256, record.batch_root):
+            job = self.rt.outbox.latest(subject) if subject else None
+            if job is not None and unconfirmed(self.rt, job):
+                return replace(record, status="pending", registered_at=None, origin=None)
+        return record
 
     def bundle(self, bundle: dict[str, Any], file_sha256: str | None = None) -> Verification:
         """Check an evidence bundle (and, if given, the presented file's hash) against the
@@ -179,6 +193,11 @@ def judge(record: DocumentView) -> list[str]:
         reasons.append(f"superseded by the amended document {record.superseded_by}")
     if record.status == "pending":
         reasons.append("not on chain yet: the registration is still pending")
+    if record.status == "needs_signature":
+        reasons.append(
+            "not on chain yet: the relayed request expired before the chain took it; its "
+            "issuer must sign a new one"
+        )
     issuer = record.issuer
     at = record.registered_at or 0
     if issuer.org_id is None or issuer.kind not in ("exporter", "issuing_body"):

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from ledger.chain import Manifest
 from ledger.doctypes import DOCUMENT_TYPES
 from ledger.errors import NotFound
-from ledger.flows.outbox import Job
+from ledger.flows.outbox import EXPIRED, Job
 from ledger.index import DocumentView, Issuer, Origin, records
 
 
@@ -48,8 +48,14 @@ def registered(engine: Engine, job: Job, registered_at: int, origin: Origin) -> 
     )
 
 
+NEEDS_SIGNATURE = "needs_signature"  # the status of a relayed request that expired unsent
+
+
 def of_job(engine: Engine, job: Job) -> DocumentView:
-    """The record of a job that is done (its stored result) or still pending."""
+    """The record of a job that is done (its stored result), still pending, or expired
+    before the chain took it (``needs_signature``)."""
+    if job.state == EXPIRED:
+        return replace(pending(engine, job), status=NEEDS_SIGNATURE)
     if job.result is not None:
         return from_json(job.result)
     return pending(engine, job)

@@ -318,7 +318,9 @@ def organisations_list(engine: Engine) -> list[dict[str, Any]]:
         rows = conn.execute(
             select(o.org_id, o.name, o.country, o.kind).order_by(o.name, o.org_id)
         ).all()
-    return [{"org_id": r.org_id, "name": r.name, "country": r.country, "kind": r.kind} for r in rows]
+    return [
+        {"org_id": r.org_id, "name": r.name, "country": r.country, "kind": r.kind} for r in rows
+    ]
 
 
 def counts_by_doc_type(engine: Engine) -> list[dict[str, Any]]:

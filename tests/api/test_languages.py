@@ -23,8 +23,9 @@ def test_doc_type_names_follow_the_requested_language(svc: Service) -> None:
     assert (got["doc_type"], got["doc_type_name"]) == (271, ps)
     got = svc.http.get(f"/v1/documents/{sha}", headers={"Accept-Language": "ru-RU,en;q=0.5"})
     assert got.json()["record"]["doc_type_name"] == catalogue("ru")["doctype.271"]
-    assert svc.http.get(f"/v1/documents/{sha}?lang=xx").json()["record"]["doc_type_name"] == (
-        DOCUMENT_TYPES[271]
+    assert (
+        svc.http.get(f"/v1/documents/{sha}?lang=xx").json()["record"]["doc_type_name"]
+        == (DOCUMENT_TYPES[271])
     )
     v = svc.http.post("/v1/verify?lang=fa", json={"sha256": sha}).json()
     assert v["record"]["doc_type_name"] == catalogue("fa")["doctype.271"]

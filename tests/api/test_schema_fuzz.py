@@ -87,7 +87,9 @@ def summary(report: dict[str, Any]) -> dict[str, int]:
     }
 
 
-@pytest.mark.timeout(1800)  # a few minutes on a quiet machine; a busy one may take several times that
+@pytest.mark.timeout(
+    1800
+)  # a few minutes on a quiet machine; a busy one may take several times that
 def test_no_server_error_nor_schema_violation(service: Service) -> None:  # noqa: F811
     """Issue 12.1: malformed requests answered 500 (the validation handler put pydantic's
     errors, with their bytes and exception objects, into the JSON answer) and the schema

@@ -1,0 +1,198 @@
+"""Acknowledged means kept: blocks the chain loses after a 2xx are repaired, and no answer
+claims more than the chain holds meanwhile (issue 13 items 2 and 3, issue 20 item 3).
+
+The chain really loses blocks here: anvil is killed with SIGKILL (by its PID) after running
+with a state interval so long that nothing since its start was written, so every block it
+mined is gone when it starts again; and ``evm_snapshot``/``evm_revert`` stand for a
+reorganisation. Nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import (
+    Service,
+    admit_signer,
+    doc_bytes,
+    post_relay,
+    signed_request,
+    wait_until,
+)
+
+pytestmark = pytest.mark.chain
+
+
+def _rpc(svc: Service, method: str, *params: Any) -> Any:
+    provider: Any = svc.rt.w3.provider
+    return provider.make_request(method, list(params)).get("result")
+
+
+def _registrations_on_chain(svc: Service, sha256: str) -> int:
+    event = svc.rt.registry.contract.events.DocumentRegistered()
+    logs = event.get_logs(
+        argument_filters={"fingerprint": "0x" + sha256},
+        from_block=svc.rt.deployment.block_number,
+    )
+    return len(logs)
+
+
+def _on_chain(svc: Service, sha256: str) -> bool:
+    return svc.rt.registry.document(bytes.fromhex(sha256)) is not None
+
+
+def _canonical(svc: Service, record: dict[str, Any]) -> bool:
+    """Whether the record's transaction is in the canonical chain, in the block it names."""
+    origin = record.get("origin") or {}
+    tx = origin.get("tx_hash") or record.get("tx_hash")
+    if not tx:
+        return False
+    receipt = _rpc(svc, "eth_getTransactionReceipt", tx)
+    if not receipt or int(receipt["status"], 16) != 1:
+        return False
+    block = svc.rt.w3.eth.get_block(int(receipt["blockNumber"], 16))
+    return block["hash"].to_0x_hex() == receipt["blockHash"]
+
+
+def _false_answers(svc: Service, sha256: str) -> list[str]:
+    """Answers about ``sha256`` that claim more than the chain holds right now."""
+    false = []
+    r = svc.http.get(f"/v1/documents/{sha256}")
+    if r.status_code == 200:
+        record = r.json()["record"]
+        if record["status"] == "registered" and not _canonical(svc, record):
+            false.append(f"GET says registered, not on chain: {record}")
+    v = svc.http.post("/v1/verify", json={"sha256": sha256}).json()
+    if v["verdict"] == "VALID" and not _on_chain(svc, sha256):
+        false.append(f"verify says VALID, not on chain: {v}")
+    return false
+
+
+def _stop_dumping(svc: Service) -> None:
+    """Restart anvil so that it writes no state until it is stopped: a SIGKILL then loses
+    every block mined after this point."""
+    svc.chain.stop()
+    svc.chain.state_interval = 3600
+    svc.chain.start()
+    wait_until(lambda: svc.http.get("/health").status_code == 200, 30, "/health ok")
+
+
+def _crash_and_restart(svc: Service, before_start: Callable[[], None] | None = None) -> None:
+    assert svc.chain.process is not None
+    svc.chain.stop(signal.SIGKILL)
+    wait_until(lambda: not svc.rt.chain_ok(), 30, "the service to notice the chain is down")
+    if before_start is not None:
+        before_start()
+    svc.chain.state_interval = 1
+    svc.chain.start()
+
+
+def test_chain_crash_loses_acknowledged_blocks_and_the_service_repairs_them(
+    fresh_svc: Callable[..., Service],
+) -> None:
+    svc = fresh_svc(chain_stale_after=1.5)
+    signer = admit_signer(svc)
+    _, kept = svc.registered()
+    svc.indexed(kept["sha256"])
+    _stop_dumping(svc)
+
+    # acknowledged (201, indexed, VALID), then lost by the chain's crash
+    content, lost = svc.registered()
+    sha = lost["sha256"]
+    svc.indexed(sha)
+    assert svc.verdict(sha)["verdict"] == "VALID"
+    relayed = doc_bytes("relayed, then lost")
+    deadline = int(time.time()) + 3
+    r = post_relay(
+        svc, relayed, signed_request(svc, signer, relayed, deadline=deadline), "exporter"
+    )
+    assert r.status_code == 201, r.text
+    relayed_sha = hashlib.sha256(relayed).hexdigest()
+
+    def let_the_signature_expire() -> None:
+        time.sleep(max(0.0, deadline + 1.5 - time.time()))
+
+    _crash_and_restart(svc, let_the_signature_expire)
+    assert not _on_chain(svc, sha), "the chain kept the block: the test lost nothing"
+
+    # until it is back on chain, no answer says registered or VALID; then it is, exactly once
+    false: list[str] = []
+
+    def repaired() -> bool:
+        false.extend(_false_answers(svc, sha))
+        return _on_chain(svc, sha)
+
+    wait_until(repaired, 30, "the lost registration to be sent again")
+    assert false == []
+    assert _registrations_on_chain(svc, sha) == 1
+    svc.indexed(sha)
+    assert svc.verdict(sha)["verdict"] == "VALID"
+    assert _canonical(svc, svc.http.get(f"/v1/documents/{sha}").json()["record"])
+    r = svc.register(content)
+    assert r.status_code == 409 and r.json()["record"]["sha256"] == sha
+    assert _on_chain(svc, kept["sha256"])
+
+    # the relayed request's deadline passed while the chain was away: a new signature is
+    # needed, and it says so instead of dropping it
+    def told() -> bool:
+        r = svc.http.get(f"/v1/documents/{relayed_sha}")
+        return r.status_code == 200 and r.json()["record"]["status"] == "needs_signature"
+
+    wait_until(told, 30, "the expired relayed request to be reported")
+    assert not _on_chain(svc, relayed_sha)
+    assert svc.http.get("/health").json()["needs_signature"] == 1
+    assert svc.verdict(relayed_sha)["verdict"] != "VALID"
+    r = post_relay(svc, relayed, signed_request(svc, signer, relayed), "exporter")
+    assert r.status_code == 201, r.text
+    assert svc.http.get("/health").json()["needs_signature"] == 0
+    wait_until(lambda: svc.http.get("/health").json()["pending"] == 0, 30, "nothing pending")
+
+
+def test_reorganisation_drops_an_acknowledged_block_and_the_service_repairs_it(
+    fresh_svc: Callable[..., Service],
+) -> None:
+    svc = fresh_svc()
+    snapshot = _rpc(svc, "evm_snapshot")
+    content, record = svc.registered()
+    sha = record["sha256"]
+    svc.indexed(sha)
+    assert _rpc(svc, "evm_revert", snapshot) is True
+    for _ in range(3):  # the new branch grows past the old one
+        _rpc(svc, "evm_mine")
+    assert not _on_chain(svc, sha)
+
+    false: list[str] = []
+
+    def repaired() -> bool:
+        false.extend(_false_answers(svc, sha))
+        return _on_chain(svc, sha)
+
+    wait_until(repaired, 30, "the registration the reorganisation dropped to be sent again")
+    assert false == []
+    assert _registrations_on_chain(svc, sha) == 1
+    svc.indexed(sha)
+    assert svc.verdict(sha)["verdict"] == "VALID"
+    assert svc.register(content).status_code == 409
+
+
+def test_registrations_after_the_chain_lost_the_senders_nonces_do_not_stall(
+    fresh_svc: Callable[..., Service],
+) -> None:
+    """Issue 20 item 3: after the chain lost transactions the sender's cached nonce is ahead
+    of the chain's; a new registration must be mined at once, not wait out the receipt
+    timeout behind a nonce gap."""
+    svc = fresh_svc(receipt_timeout=60.0, chain_stale_after=1.5)
+    _stop_dumping(svc)
+    for _ in range(3):
+        svc.registered()
+    _crash_and_restart(svc)
+    wait_until(lambda: svc.rt.chain_ok(), 30, "the chain to answer again")
+    r = svc.register()
+    assert r.status_code == 201, r.text
+    wait_until(lambda: svc.http.get("/health").json()["pending"] == 0, 30, "nothing pending")
