@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import typer
 from rich.console import Console
 
-from cli.client import get_settings
+from cli.client import errors_to_exit, get_settings
 from ledger.errors import ChainUnavailable, LedgerError
 
 if TYPE_CHECKING:  # the chain's modules load web3: imported where a command needs them
@@ -69,7 +69,8 @@ def start() -> None:
         return
     except ChainUnavailable:
         pass
-    chain.start()
+    with errors_to_exit():
+        chain.start()
     assert chain.process is not None
     _pid_file().write_text(str(chain.process.pid))
     state = (

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from ledger.chain.compile import COMPILER
-from ledger.chain.sender import wait_until_answers
+from ledger.chain.sender import connect
 from ledger.config import PROJECT_ROOT
 from ledger.datadir import PRIVATE_FILE, PRIVATE_UMASK, private_dir
 from ledger.errors import ChainUnavailable
@@ -92,6 +92,7 @@ class LocalChain:
         private_dir(self.folder)
         fd = os.open(self.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
         log = os.fdopen(fd, "ab")
+        log_offset = os.fstat(fd).st_size
         self.process = subprocess.Popen(
             self.command(),
             cwd=PROJECT_ROOT,
@@ -102,13 +103,43 @@ class LocalChain:
             umask=PRIVATE_UMASK,  # its state file: readable by the owner only
         )
         log.close()
+        self._wait_until_answers(timeout, log_offset)
+
+    def _wait_until_answers(self, timeout: float, log_offset: int) -> None:
+        """Wait for the first JSON-RPC answer; a process that exits meanwhile (a state it
+        cannot read, a port in use) is reported at once, with its own last words."""
+        assert self.process is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            code = self.process.poll()
+            if code is not None:
+                self.process = None
+                raise ChainUnavailable(
+                    f"{self.kind} exited at start (code {code}): "
+                    f"{self._log_since(log_offset) or 'it printed nothing'} (log: {self.log_file})"
+                )
+            try:
+                connect(self.url, timeout=1.0)
+                return
+            except ChainUnavailable:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise ChainUnavailable(
+                        f"{self.kind} did not answer on {self.url} within {timeout} s: "
+                        f"see {self.log_file}"
+                    ) from None
+                time.sleep(0.05)
+
+    def _log_since(self, offset: int, limit: int = 2000) -> str:
+        """What the process wrote to its log after ``offset``, on one line (its tail)."""
         try:
-            wait_until_answers(self.url, timeout)
-        except ChainUnavailable:
-            self.stop()
-            raise ChainUnavailable(
-                f"{self.kind} did not answer on {self.url} within {timeout} s: see {self.log_file}"
-            ) from None
+            with self.log_file.open("rb") as f:
+                f.seek(offset)
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return ""
+        text = " ".join(line.strip() for line in text.splitlines() if line.strip())
+        return text if len(text) <= limit else "..." + text[-limit:]
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:
         """Stop the chain (SIGTERM lets anvil write its state; SIGKILL simulates a crash)."""
