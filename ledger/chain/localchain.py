@@ -148,6 +148,7 @@ class LocalChain:
         if not (BIN / self.kind).exists():
             raise ChainUnavailable(f"{BIN / self.kind} is missing: run scripts/setup")
         private_dir(self.folder)
+        wait_port_free(self.port, 5.0)  # a chain just killed may still be letting go of it
         command = self._launch()
         fd = os.open(self.log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
         log = os.fdopen(fd, "ab")
