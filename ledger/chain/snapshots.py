@@ -105,7 +105,8 @@ def write_snapshot(
     directory = snapshot_dir(folder)
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     existing = _sequences(directory)
-    sequence = (max(existing) + 1) if existing else 1
+    used = existing + _sequences(directory, SUFFIX + ".unreadable")  # never reuse a number
+    sequence = (max(used) + 1) if used else 1
     header = Header(
         format=FORMAT,
         sequence=sequence,
@@ -297,10 +298,10 @@ def choose(folder: Path) -> Chosen:
     )
 
 
-def _sequences(directory: Path) -> list[int]:
+def _sequences(directory: Path, suffix: str = SUFFIX) -> list[int]:
     found = []
     for entry in directory.iterdir() if directory.exists() else []:
-        stem = entry.name.removesuffix(SUFFIX)
-        if entry.name.endswith(SUFFIX) and stem.isdigit():
+        stem = entry.name.removesuffix(suffix)
+        if entry.name.endswith(suffix) and stem.isdigit():
             found.append(int(stem))
     return found
