@@ -68,6 +68,20 @@ class LocalChain:
         return self.kind == "anvil" and self.persistent
 
     @property
+    def node_pid(self) -> int | None:
+        """The PID of the node itself (anvil under its supervisor), e.g. to freeze it."""
+        if self.process is None:
+            return None
+        if not self.supervised:
+            return self.process.pid
+        pid = self.process.pid
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return None
+        return int(children[0]) if children else None
+
+    @property
     def state_file(self) -> Path:
         """anvil's own state file, as older versions kept it: loaded when no snapshot exists."""
         return self.folder / "state.json"

@@ -222,18 +222,11 @@ def test_kill_9_of_anvil_alone_and_time_never_goes_back(chain: LocalChain) -> No
     ahead = int(w3.eth.get_block(head)["timestamp"])
     assert ahead > time.time() + 50_000
     wait_until(lambda: _newest_block(chain) == head, 30, "a snapshot of the future blocks")
-    assert chain.process is not None
-    anvil_pid = _child_pid(chain.process.pid)
-    os.kill(anvil_pid, signal.SIGKILL)  # anvil alone: its supervisor goes down with it
+    assert chain.process is not None and chain.node_pid is not None
+    os.kill(chain.node_pid, signal.SIGKILL)  # anvil alone: its supervisor goes down with it
     chain.process.wait(timeout=30)
     chain.process = None
     chain.start()
     assert chain.recovery.startswith(f"restored block {head} from snapshot")
     after = _send(chain.url, 1)
     assert int(connect(chain.url).eth.get_block(after)["timestamp"]) >= ahead
-
-
-def _child_pid(pid: int) -> int:
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    assert len(children) == 1, children
-    return int(children[0])
