@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import typer
 from rich.console import Console
 
-from cli.client import get_settings
+from cli.client import errors_to_exit, get_settings
 from ledger.errors import ChainUnavailable, LedgerError
 
 if TYPE_CHECKING:  # the chain's modules load web3: imported where a command needs them
@@ -69,27 +69,31 @@ def start() -> None:
         return
     except ChainUnavailable:
         pass
-    chain.start()
+    with errors_to_exit():
+        chain.start()
     assert chain.process is not None
     _pid_file().write_text(str(chain.process.pid))
     state = (
-        f", state in {chain.state_file} (saved every {chain.state_interval} s)"
-        if chain.persistent
+        f", snapshots in {chain.snapshot_dir} (every {chain.state_interval} s while it "
+        "changes, less often as it grows: see snapshot.status)"
+        if chain.supervised
         else ""
     )
+    if chain.recovery:
+        console.print(chain.recovery)
     console.print(f"{chain.kind} started on {chain.url} (pid {chain.process.pid}){state}")
 
 
 @chain_app.command()
 def stop() -> None:
-    """Stop the local chain started by `chain start` (anvil saves its state first)."""
-    from ledger.chain import stop_pid
+    """Stop the local chain started by `chain start` (a last snapshot of anvil first)."""
+    from ledger.chain import stop_chain
 
     pid = _running_pid()
     if pid is None:
         console.print("no local chain of ours is running")
         return
-    stop_pid(pid)
+    stop_chain(pid, _local_chain().supervised)
     os.remove(_pid_file())
     console.print(f"stopped {_local_chain().kind} (pid {pid})")
 

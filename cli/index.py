@@ -54,8 +54,13 @@ def _indexer(live: bool = True) -> Indexer:
 
 
 def _run(rebuild: bool, max_blocks: int) -> None:
+    from ledger.ownership import claim
+
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    owner = None
     try:
+        # the index has one writer: a running service (or another sync) refuses this one
+        owner = claim(get_settings(), "index rebuild" if rebuild else "index sync")
         indexer = _indexer()
         first = indexer.indexed_block() if not rebuild else indexer.deployment_block - 1
         with Progress(
@@ -77,6 +82,9 @@ def _run(rebuild: bool, max_blocks: int) -> None:
     except LedgerError as exc:
         console.print(f"[red]error[/red]: {exc}")
         raise typer.Exit(1) from exc
+    finally:
+        if owner is not None:
+            owner.release()
     console.print(
         f"indexed {count} events; index at block {status.indexed_block}, head {status.head}"
     )

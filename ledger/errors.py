@@ -7,6 +7,7 @@ what to do next. The API maps the categories to HTTP statuses in one handler::
     ├── InvalidInput           bad input from the caller (422 / 400)
     ├── NotFound               unknown document, organisation, CID... (404)
     ├── Conflict               already registered, already revoked... (409)
+    │   └── DataFolderBusy     another process owns the data folder or the database
     ├── Forbidden              wrong role, key outside its validity window (403)
     ├── Unavailable            a backend is down or too slow: retry later (503)
     │   ├── ChainUnavailable
@@ -15,6 +16,8 @@ what to do next. The API maps the categories to HTTP statuses in one handler::
     ├── ContractError          a contract call reverted with a named custom error; it is
     │                          also an instance of one category above (see ``ledger.chain.sender``)
     ├── DeploymentError        no deployment, or one that the chain no longer holds
+    ├── ChainStateError        a saved state of the local chain that cannot be used (unreadable,
+    │                          or another chain's): nothing is deleted
     ├── Misconfigured          a setting is missing or unsafe (e.g. no keystore secret)
     ├── IntegrityError         bytes that do not match their hash or CID
     │   ├── CidMismatch
@@ -49,6 +52,10 @@ class Conflict(LedgerError):
     """The action conflicts with the current state (e.g. registered twice)."""
 
 
+class DataFolderBusy(Conflict):
+    """Another process owns the data folder or the database; the message names it."""
+
+
 class Forbidden(LedgerError):
     """The caller's key or role may not do this."""
 
@@ -71,6 +78,10 @@ class StoreTimeout(StoreUnavailable):
 
 class DeploymentError(LedgerError):
     """No usable deployment of the contracts on the configured chain."""
+
+
+class ChainStateError(LedgerError):
+    """The local chain's saved state cannot be used; the message names the file and why."""
 
 
 class Misconfigured(LedgerError):

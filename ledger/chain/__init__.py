@@ -3,8 +3,9 @@
 Connecting and sending (``sender``, ``rpc``, ``signing``, ``reverts``), the contract as
 typed Python (``registry``, ``relay`` for EIP-712 requests, ``merkle`` and ``manifest`` for
 batches), building and deploying it (``compile``, ``artifacts/``, ``deployment``), the
-signing keys at rest (``keys``) and local development chains (``localchain``, with
-``bulk`` registrations for benchmarks and tests).
+signing keys at rest (``keys``) and local development chains (``localchain``; for a
+persistent anvil, its ``supervisor`` process and its ``snapshots`` on disk; ``bulk``
+registrations for benchmarks and tests).
 
 Imports only the shared modules at the top of ``ledger`` (never content, index or flows).
 """
@@ -34,7 +35,7 @@ SURFACE = {
         "load_or_create_key",
         "save_key",
     ],
-    "localchain": ["LocalChain", "free_port", "stop_pid"],
+    "localchain": ["LocalChain", "free_port", "stop_chain", "stop_pid"],
     "manifest": ["Manifest", "ManifestEntry"],
     "merkle": ["BatchMember", "MerkleTree", "verify_merkle_proof=verify"],
     "registry": ["CONTRACT_NAME", "Registry", "contract_factory"],
@@ -71,7 +72,7 @@ if TYPE_CHECKING:
         load_or_create_key,
         save_key,
     )
-    from ledger.chain.localchain import LocalChain, free_port, stop_pid
+    from ledger.chain.localchain import LocalChain, free_port, stop_chain, stop_pid
     from ledger.chain.manifest import Manifest, ManifestEntry
     from ledger.chain.merkle import BatchMember, MerkleTree
     from ledger.chain.merkle import verify as verify_merkle_proof

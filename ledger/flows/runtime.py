@@ -38,6 +38,7 @@ from ledger.errors import ChainUnavailable, DeploymentError, Forbidden
 from ledger.flows.identity import ApiKeys
 from ledger.flows.outbox import Outbox
 from ledger.index import Indexer
+from ledger.ownership import Ownership, claim
 
 log = logging.getLogger("tradeledger")
 
@@ -80,6 +81,7 @@ class Runtime:
     _wake_indexer: threading.Event = field(default_factory=threading.Event)
     _wake_outbox: threading.Event = field(default_factory=threading.Event)
     _indexing: bool = False  # the indexer thread runs
+    owner: Ownership | None = None  # the data folder's (and database's) lock
 
     @classmethod
     def open(cls, settings: Settings) -> Runtime:
@@ -93,6 +95,15 @@ class Runtime:
                 f"no deployment recorded in {settings.deployment_file}: run scripts/run or scripts/deploy"
             )
         keystore_secret(settings)  # Misconfigured, saying how, when there is none
+        owner = claim(settings, "serve")  # DataFolderBusy, naming the holder
+        try:
+            return cls._build(settings, deployment, owner)
+        except BaseException:
+            owner.release()
+            raise
+
+    @classmethod
+    def _build(cls, settings: Settings, deployment: Deployment, owner: Ownership) -> Runtime:
         engine = make_engine(settings.db_url)
         relaxed = make_engine(settings.db_url, durable=False)  # the index and outbox updates
         # Reads made to answer a request (and the health checks) give up after the short
@@ -127,6 +138,7 @@ class Runtime:
             Outbox(engine, relaxed),
             ApiKeys(engine),
             indexer,
+            owner=owner,
         )
 
     # ------------------------------------------------------------ keys and senders
@@ -331,6 +343,8 @@ class Runtime:
         self.registry.close()
         self.engine.dispose()
         self.outbox.relaxed.dispose()
+        if self.owner is not None:
+            self.owner.release()
 
 
 def _web3(rpc_url: str, timeout: float) -> Web3:

@@ -79,16 +79,19 @@ def test_the_data_folder_is_private_after_a_run(tmp_path: Path) -> None:
     finally:
         if process is not None:
             stop_pid(process.pid, signal.SIGTERM)
-        chain.stop()  # anvil writes its state file on the way out
+        chain.stop()  # the supervisor takes a last snapshot on the way out
 
     for made in (
         "ledger.db",
         "secret",
         "deployment.json",
         "demo-credentials.json",
-        "chain/state.json",
+        "owner.lock",
+        "chain/identity.json",
+        "chain/snapshot.status",
     ):
         assert (data / made).exists(), made
+    assert any((data / "chain" / "snapshots").glob("*.snap"))
     assert any((data / "keys").iterdir()) and any((data / "blocks").rglob("bafk*"))
     assert loose_entries(data) == []
     assert mode(data / "exports" / "audit.csv") == 0o600  # tightened at start

@@ -348,7 +348,8 @@ def test_hung_chain_mid_request(fresh_svc: Callable[..., Service]) -> None:
     svc = fresh_svc(chain_stale_after=4.0)
     _, first = svc.registered()
     svc.indexed(first["sha256"])
-    pid = svc.chain.process.pid  # type: ignore[union-attr]
+    pid = svc.chain.node_pid  # anvil itself, not its supervisor
+    assert pid is not None
     content = doc_bytes("sent to a frozen chain")
     sha = hashlib.sha256(content).hexdigest()
     os.kill(pid, signal.SIGSTOP)
@@ -382,7 +383,8 @@ def test_frozen_chain_is_answered_within_two_seconds(fresh_svc: Callable[..., Se
     _, first = svc.registered()
     svc.indexed(first["sha256"])
     org = svc.creds["organisations"]["exporter"]["org_id"]
-    pid = svc.chain.process.pid  # type: ignore[union-attr]
+    pid = svc.chain.node_pid  # anvil itself, not its supervisor
+    assert pid is not None
     os.kill(pid, signal.SIGSTOP)
     try:
         assert svc.rt.chain_ok()  # the freeze is not noticed yet: every answer must not wait

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -61,7 +62,7 @@ def test_reset_local_chain_is_noticed_and_redeployed(tmp_path: Path, anvil: Loca
     settings = _settings(tmp_path, anvil)
     first, _, _ = ensure_deployed(settings)
     anvil.stop()
-    anvil.state_file.unlink()
+    shutil.rmtree(anvil.snapshot_dir)  # a new chain
     anvil.start()
     with pytest.raises(DeploymentError, match="scripts/deploy"):
         open_registry(settings)
@@ -75,7 +76,7 @@ def test_reset_local_chain_is_noticed_and_redeployed(tmp_path: Path, anvil: Loca
 def test_reset_remote_chain_is_refused(tmp_path: Path, anvil: LocalChain) -> None:
     ensure_deployed(_settings(tmp_path, anvil))
     anvil.stop()
-    anvil.state_file.unlink()
+    shutil.rmtree(anvil.snapshot_dir)  # a new chain
     anvil.start()
     with pytest.raises(DeploymentError, match="TRADELEDGER_RPC_URL"):
         ensure_deployed(_settings(tmp_path, anvil, kind="rpc"))
