@@ -42,6 +42,7 @@ SURFACE = {
     "relay": ["RegisterRequest", "recover_signer", "sign_request"],
     "reverts": ["ErrorDecoder"],
     "rpc": ["Rpc", "RpcError"],
+    "snapshots": ["durable_block"],
     "sender": ["PYEVM", "Sender", "Sent", "connect", "is_connection_error", "wait_until_answers"],
 }
 __all__ = names(SURFACE)
@@ -88,3 +89,4 @@ if TYPE_CHECKING:
         is_connection_error,
         wait_until_answers,
     )
+    from ledger.chain.snapshots import durable_block

@@ -89,6 +89,19 @@ def identity_file(folder: Path) -> Path:
     return folder / "identity.json"
 
 
+def durable_block(folder: Path) -> int | None:
+    """The newest block a written snapshot of the chain in ``folder`` holds, as its
+    supervisor's ``snapshot.status`` says (-1 before the first one); None when no supervisor
+    writes snapshots there (another kind of chain: durability is not ours to judge)."""
+    status = folder / "snapshot.status"
+    if not status.exists():
+        return None
+    try:
+        return int(json.loads(status.read_text())["block_number"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return -1
+
+
 # ------------------------------------------------------------------------------ writing
 
 

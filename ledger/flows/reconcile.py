@@ -8,7 +8,9 @@ still carry the recorded hash. If it does not, the transaction's receipt is aske
 reorganisation may have mined it in another block: the job then records that block); if
 the chain has no receipt, the job is pending again and is sent again, and every sender
 re-reads its nonce. A job whose block is buried under ``index_confirmations`` blocks and
-has stayed canonical for ``final_after`` seconds is ``final`` and no longer watched.
+has stayed canonical for ``final_after`` seconds is ``final`` and no longer watched; on
+the local anvil, whose supervisor writes snapshots, its block must also be inside the newest
+written snapshot (a kill -9 loses what came after it).
 Re-sending never registers twice: the contract refuses a second registration of the same
 fingerprint, and that refusal settles the job from the chain (``Jobs``).
 """
@@ -20,6 +22,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from ledger.chain import durable_block
 from ledger.flows import views
 from ledger.flows.outbox import DONE, EXPIRED, PENDING, Job
 from ledger.flows.runtime import Runtime
@@ -55,6 +58,9 @@ class Reconciler:
         wanted = {o["block_number"] for o in origins.values() if o and o["block_number"] <= head}
         canonical = self._hashes(wanted)
         final_block = head - self.rt.settings.index_confirmations
+        durable = self._durable()
+        if durable is not None:
+            final_block = min(final_block, durable)
         now = time.time()
         final: list[int] = []
         lost: list[tuple[Job, str]] = []
@@ -64,7 +70,7 @@ class Reconciler:
             if origin is None:  # settled from a refusal without a block: ask the chain
                 if not self._present(job):
                     lost.append((job, "the chain no longer holds it"))
-                elif aged:
+                elif aged and (durable is None or durable >= head):
                     final.append(job.job_id)
                 continue
             number = origin["block_number"]
@@ -91,6 +97,12 @@ class Reconciler:
         if lost:
             self.rt.registry.resync_senders()
         return len(lost)
+
+    def _durable(self) -> int | None:
+        """The newest block a local snapshot holds (None: not a supervised local chain)."""
+        if self.rt.settings.chain != "anvil":
+            return None
+        return durable_block(self.rt.settings.chain_dir)
 
     def _hashes(self, numbers: Iterable[int]) -> dict[int, str]:
         """The canonical hashes of blocks ``numbers`` (absent ones left out)."""

@@ -10,9 +10,11 @@ reorganisation. Nothing is mocked.
 from __future__ import annotations
 
 import hashlib
+import json
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -78,9 +80,17 @@ def _stop_dumping(svc: Service) -> None:
     """Restart anvil so that it writes no state until it is stopped: a SIGKILL then loses
     every block mined after this point."""
     svc.chain.stop()
+    status = svc.chain.folder / "snapshot.status"
+    before = _snapshot_sequence(status)
     svc.chain.state_interval = 3600
     svc.chain.start()
+    # the supervisor's first snapshot after a start: later blocks are in none until it stops
+    wait_until(lambda: _snapshot_sequence(status) > before, 30, "the first snapshot")
     wait_until(lambda: svc.http.get("/health").status_code == 200, 30, "/health ok")
+
+
+def _snapshot_sequence(status: Path) -> int:
+    return int(json.loads(status.read_text())["sequence"]) if status.exists() else -1
 
 
 def _crash_and_restart(svc: Service, before_start: Callable[[], None] | None = None) -> None:
@@ -196,3 +206,25 @@ def test_registrations_after_the_chain_lost_the_senders_nonces_do_not_stall(
     r = svc.register()
     assert r.status_code == 201, r.text
     wait_until(lambda: svc.http.get("/health").json()["pending"] == 0, 30, "nothing pending")
+
+
+def test_a_write_is_final_only_once_a_snapshot_of_the_local_chain_holds_it(
+    fresh_svc: Callable[..., Service],
+) -> None:
+    """On the local anvil a kill -9 loses every block after the newest snapshot, however old
+    the block is: a job must not become final (and stop being watched) before a snapshot
+    holds its block, or its loss would never be repaired."""
+    svc = fresh_svc(final_after=0.2, chain_stale_after=1.5)
+    _stop_dumping(svc)
+    _, doc = svc.registered()
+    sha = doc["sha256"]
+    svc.indexed(sha)
+    time.sleep(3)  # many reconciler rounds, each well past final_after
+    watched = {job.subject for job in svc.rt.outbox.unsettled()}
+    assert any(sha in subject for subject in watched), (
+        "the job is final before any snapshot holds its block"
+    )
+    _crash_and_restart(svc)
+    assert not _on_chain(svc, sha), "the chain kept the block: the test lost nothing"
+    wait_until(lambda: _on_chain(svc, sha), 30, "the lost registration to be sent again")
+    assert _registrations_on_chain(svc, sha) == 1
