@@ -271,6 +271,11 @@ class Documents:
             raise InvalidInput("give a verdict: verified, cleared, held or rejected")
         check_customs_ref(customs_ref)
         record = self.get(sha256).record
+        if record.status in ("revoked", "superseded"):
+            raise Conflict(
+                f"document {record.sha256} is {record.status}: customs attest only active "
+                "documents (verify the document that replaced it, if any)"
+            )
         self.rt.require_chain()
         sender = self._sender_of(actor)
         self._ensure_recorded(sender, record)
