@@ -76,6 +76,8 @@ contract TradeDocumentLedger is Organisations, EIP712 {
     /// @inheritdoc ITradeDocumentLedger
     function registerWithSignature(RegisterRequest calldata request, bytes calldata signature) external {
         if (block.timestamp > request.deadline) revert RequestExpired(request.deadline);
+        // The third value (the error's argument) only details `err`, which is checked below.
+        // slither-disable-next-line unused-return
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(_requestDigest(request), signature);
         if (err != ECDSA.RecoverError.NoError || recovered != request.issuer) {
             revert InvalidSignature(request.issuer, recovered);
