@@ -141,6 +141,12 @@ class VerificationOut(BaseModel):
     history: list[HistoryOut]
     indexed_block: int | None
     chain_head: int | None
+    tampered: list[str] = Field(
+        default_factory=list,
+        description="For an evidence bundle: the bundle's fields the chain contradicts "
+        "(e.g. issuer.name, attestations[0].verdict, block_hash, batch), each also a reason "
+        "'tampered: <field>: ...'",
+    )
 
 
 class AttestRequest(BaseModel):

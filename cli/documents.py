@@ -42,6 +42,7 @@ from cli.client import (
 from ledger.content import Fingerprint, hash_file
 from ledger.errors import ChainUnavailable, InvalidInput, LedgerError
 from ledger.flows import check_fingerprint
+from ledger.times import iso
 from ledger.types import RevocationReason
 from ledger.types import Verdict as AttestationVerdict
 
@@ -367,6 +368,13 @@ def verify(
         metavar="URL",
         help="With --bundle: check against this chain node (JSON-RPC) directly, without the service.",
     ),
+    contract: str | None = typer.Option(
+        None,
+        "--contract",
+        metavar="ADDRESS",
+        help="With --rpc: the consortium's ledger contract to trust; a bundle naming another is "
+        "INVALID. Without it the bundle's contract is checked (give it: anyone can deploy a copy).",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the verification as JSON."),
 ) -> None:
     """Verify a document: is it exactly the one registered, and is it still valid?
@@ -379,8 +387,10 @@ def verify(
 
     tradeledger verify --sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 
-    tradeledger verify --bundle certificate.evidence.json --rpc https://rpc.corridor.example certificate.pdf
+    tradeledger verify --bundle certificate.evidence.json --rpc https://rpc.corridor.example --contract 0xLEDGER certificate.pdf
     """
+    if contract is not None and rpc is None:
+        raise typer.BadParameter("--contract pins the ledger for --rpc: give --rpc URL too")
     if rpc is not None and bundle is None:
         raise typer.BadParameter("--rpc checks an evidence bundle: give --bundle FILE too")
     if sha256 is not None and (file is not None or bundle is not None):
@@ -389,7 +399,7 @@ def verify(
         raise typer.BadParameter("give the FILE to verify, --sha256 HEX or --bundle FILE")
     with errors_to_exit(EXIT_CODES["UNVERIFIABLE"]):
         if bundle is not None:
-            result = _verify_bundle(ctx, bundle, file, rpc)
+            result = _verify_bundle(ctx, bundle, file, rpc, contract)
         else:
             digest = check_fingerprint(sha256) if sha256 is not None else None
             if digest is None:
@@ -416,7 +426,7 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
 
 
 def _verify_bundle(
-    ctx: typer.Context, path: Path, file: Path | None, rpc: str | None
+    ctx: typer.Context, path: Path, file: Path | None, rpc: str | None, contract: str | None
 ) -> dict[str, Any]:
     bundle = read_json_object(path, "an evidence bundle")
     if file is not None:
@@ -424,8 +434,9 @@ def _verify_bundle(
         if actual != str(bundle.get("sha256", "")).lower().removeprefix("0x"):
             return {
                 "verdict": "INVALID",
-                "reasons": [f"tampered: the file's SHA-256 {actual} differs from the bundle's"],
+                "reasons": [f"tampered: sha256: the file's SHA-256 {actual} differs from the bundle's"],
                 "sha256": actual,
+                "tampered": ["sha256"],
             }
     if rpc is None:
         with Client(ctx) as client:
@@ -440,25 +451,59 @@ def _verify_bundle(
     except ChainUnavailable as exc:
         verification = Verification(Verdict.UNVERIFIABLE, [str(exc)], str(bundle.get("sha256")))
     else:
+        trusted = None
+        if contract is not None:
+            if not w3.is_address(contract):
+                raise typer.BadParameter(f"--contract {contract!r} is not an address (0x + 40 hex)")
+            trusted = (int(w3.eth.chain_id), contract)
         try:
-            verification = check_bundle_on_chain(bundle, w3)
+            verification = check_bundle_on_chain(bundle, w3, trusted)
         except LedgerError as exc:  # a malformed or forged bundle proves nothing
             verification = Verification(
                 Verdict.INVALID, [f"malformed bundle: {exc}"], str(bundle.get("sha256"))
             )
+    out = _as_json(verification)
+    out["checked_against"] = rpc
+    if contract is None and verification.verdict == Verdict.VALID:
+        out["reasons"].append(
+            f"contract {bundle.get('contract')} as named by the bundle: pass --contract to pin "
+            "the consortium's ledger"
+        )
+    return out
+
+
+def _as_json(v: Any) -> dict[str, Any]:
+    """A ``Verification`` in the shape of the service's answer (facts from the chain only)."""
+    def issuer(i: Any) -> dict[str, Any]:
+        return {"key": i.key, "organisation_id": i.org_id, "organisation": i.name,
+                "country": i.country, "kind": i.kind}
+
+    r = v.record
+    record = None
+    if r is not None:
+        record = {
+            "sha256": r.sha256, "cid": r.cid, "doc_type": r.doc_type,
+            "doc_type_name": r.doc_type_name, "consignment_ref": r.consignment_ref,
+            "metadata_cid": r.metadata_cid, "issuer": issuer(r.issuer), "status": r.status,
+            "tx_hash": r.origin.tx_hash if r.origin else None,
+            "block_number": r.origin.block_number if r.origin else None,
+            "block_hash": r.origin.block_hash if r.origin else None,
+            "log_index": r.origin.log_index if r.origin else None,
+            "registered_at": iso(r.registered_at), "batch_root": r.batch_root,
+        }
     return {
-        "verdict": verification.verdict.value,
-        "reasons": verification.reasons,
-        "sha256": verification.sha256,
-        "checked_against": rpc,
-        "bundle": {
-            "issuer": bundle.get("issuer"),
-            "attestations": bundle.get("attestations") or [],
-            "doc_type": bundle.get("doc_type"),
-            "consignment_ref": bundle.get("consignment_ref"),
-            "tx_hash": bundle.get("tx_hash"),
-            "block_number": bundle.get("block_number"),
-        },
+        "verdict": v.verdict.value,
+        "reasons": list(v.reasons),
+        "sha256": v.sha256,
+        "record": record,
+        "issuer": issuer(r.issuer) if r is not None else None,
+        "attestations": [
+            {"attestation_id": a.attestation_id, "sha256": a.fingerprint, "verdict": a.verdict,
+             "reference": a.customs_ref, "attested_at": iso(a.attested_at),
+             "revoked": a.revoked, "attester": issuer(a.attester), "tx_hash": a.origin.tx_hash}
+            for a in v.attestations
+        ],
+        "tampered": list(v.tampered),
     }
 
 
@@ -491,20 +536,17 @@ def show_verification(result: dict[str, Any]) -> None:
                 f"{record.get('block_number')}, tx {record['tx_hash']}",
                 soft_wrap=True,
             )
-    issuer = result.get("issuer") or (result.get("bundle") or {}).get("issuer")
+    issuer = result.get("issuer")
     if issuer:
         name = issuer.get("organisation") or issuer.get("name") or "unknown organisation"
         where = ", ".join(str(v) for v in (issuer.get("country"), issuer.get("kind")) if v)
-        claimed = " (as stated in the bundle)" if "bundle" in result else ""
         out.print(
-            f"[bold]Issuer[/bold]       {name}{f' ({where})' if where else ''}, key {issuer.get('key')}{claimed}",
+            f"[bold]Issuer[/bold]       {name}{f' ({where})' if where else ''}, key {issuer.get('key')}",
             soft_wrap=True,
         )
     if result.get("checked_against"):
         out.print(f"[bold]Checked on[/bold]   {result['checked_against']}", soft_wrap=True)
-    attestations = result.get("attestations")
-    if attestations is None:
-        attestations = (result.get("bundle") or {}).get("attestations") or []
+    attestations = result.get("attestations") or []
     if attestations:
         table = Table(title="Attestations", box=box.SIMPLE_HEAD, title_justify="left")
         for column in ("Verdict", "Reference", "By", "At", "Revoked"):

@@ -24,7 +24,7 @@ REASONS: list[tuple[str, str]] = [
     ("cannot check", "reason.chain"),
     ("index is", "reason.lag"),
     ("tampered", "reason.tampered"),
-    ("wrong chain", "reason.tampered"),
+    ("another chain or contract", "reason.deployment"),
 ]
 
 

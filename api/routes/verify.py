@@ -37,6 +37,7 @@ def _out(v: Verification, lang: str) -> VerificationOut:
         history=[HistoryOut.of(h) for h in v.history],
         indexed_block=v.indexed_block,
         chain_head=v.chain_head,
+        tampered=v.tampered,
     )
 
 

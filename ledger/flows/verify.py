@@ -4,7 +4,9 @@
 the chain has not answered lately, or the index trails the chain head by more than the
 configured lag. An outage is never reported as ``INVALID``. ``evidence_bundle`` packs what
 anyone needs to re-check a document later against any RPC endpoint of the chain, and
-``check_bundle_on_chain`` does that re-check without this service or its database.
+``check_bundle_on_chain`` does that re-check without this service or its database (the
+comparison itself, field by field, is ``ledger.flows.bundlecheck``); ``Verifier.bundle``
+runs the same check against the chain the service trusts.
 """
 
 from __future__ import annotations
@@ -16,14 +18,12 @@ from typing import Any
 
 from web3 import Web3
 
-from ledger.chain import BatchMember, Registry
-from ledger.chain import verify_merkle_proof as verify_proof
-from ledger.cid import Cid
 from ledger.errors import ChainUnavailable, InvalidInput, LedgerError, Unavailable
+from ledger.flows.bundlecheck import OtherDeployment, check_bundle
 from ledger.flows.intake import check_fingerprint
 from ledger.flows.runtime import Runtime
 from ledger.index import AttestationView, DocumentView, HistoryEntry, records
-from ledger.types import DocStatus, RevocationReason
+from ledger.types import RevocationReason
 
 BUNDLE_VERSION = 1
 
@@ -44,6 +44,7 @@ class Verification:
     history: list[HistoryEntry] = field(default_factory=list)
     indexed_block: int | None = None
     chain_head: int | None = None
+    tampered: list[str] = field(default_factory=list)  # the bundle's fields the chain contradicts
 
 
 class Verifier:
@@ -120,30 +121,22 @@ class Verifier:
         )
 
     def bundle(self, bundle: dict[str, Any], file_sha256: str | None = None) -> Verification:
-        """Check an evidence bundle (and, if given, the presented file's hash) against the index."""
+        """Check an evidence bundle (and, if given, the presented file's hash) against the
+        chain this service trusts: the same check as ``tradeledger verify --bundle --rpc``."""
         claimed = _bundle_fingerprint(bundle)
         if file_sha256 is not None and file_sha256 != claimed:
             return Verification(
                 Verdict.INVALID,
-                ["tampered: the file's SHA-256 differs from the bundle's"],
+                ["tampered: sha256: the file's SHA-256 differs from the bundle's"],
                 file_sha256,
+                tampered=["sha256"],
             )
-        result = self.fingerprint(claimed)
-        if result.verdict != Verdict.VALID or result.record is None:
-            return result
-        mismatches = bundle_mismatches(bundle, result.record, self.rt.registry)
-        if mismatches:
+        if not self.rt.chain_ok():
             return Verification(
-                Verdict.INVALID,
-                mismatches,
-                claimed,
-                result.record,
-                result.attestations,
-                result.history,
-                result.indexed_block,
-                result.chain_head,
+                Verdict.UNVERIFIABLE, [f"chain unreachable: {self.rt.chain_problem()}"], claimed
             )
-        return result
+        registry = self.rt.registry
+        return check_bundle_on_chain(bundle, self.rt.w3, (registry.chain_id, registry.address))
 
     def evidence_bundle(self, sha256: str) -> dict[str, Any]:
         result = self.fingerprint(sha256)
@@ -211,95 +204,32 @@ def _bundle_fingerprint(bundle: dict[str, Any]) -> str:
     return check_fingerprint(str(bundle["sha256"]))
 
 
-def bundle_mismatches(
-    bundle: dict[str, Any], record: DocumentView, registry: Registry
-) -> list[str]:
-    """Where the bundle disagrees with the ledger's record (each a reason for INVALID)."""
-    out = []
-    if (
-        int(bundle.get("chain_id", -1)) != registry.chain_id
-        or str(bundle.get("contract", "")).lower() != registry.address.lower()
-    ):
-        out.append("tampered: the bundle names another chain or contract")
-    for name, value in (
-        ("cid", record.cid),
-        ("doc_type", record.doc_type),
-        ("consignment_ref", record.consignment_ref),
-    ):
-        if bundle.get(name) != value:
-            out.append(f"tampered: the bundle's {name} differs from the registered one")
-    if record.origin and bundle.get("tx_hash") != record.origin.tx_hash:
-        out.append("tampered: the bundle's transaction is not the registration's")
-    elif record.origin and (
-        bundle.get("block_number") != record.origin.block_number
-        or str(bundle.get("block_hash", "")).lower() != str(record.origin.block_hash).lower()
-        or bundle.get("log_index") != record.origin.log_index
-    ):
-        out.append("tampered: the bundle's block or log index is not the registration's")
-    batch = bundle.get("batch") or {}
-    if record.batch_root is not None and (
-        not isinstance(batch, dict)
-        or str(batch.get("root", "")).lower() != record.batch_root.lower()
-        or batch.get("proof") != record.merkle_proof
-    ):
-        out.append("tampered: the bundle's batch root or Merkle proof is not the registration's")
-    return out
+def check_bundle_on_chain(
+    bundle: dict[str, Any], w3: Web3, trusted: tuple[int, str] | None = None
+) -> Verification:
+    """Re-verify an evidence bundle against any RPC endpoint of the chain, with no index.
 
-
-def check_bundle_on_chain(bundle: dict[str, Any], w3: Web3) -> Verification:
-    """Re-verify an evidence bundle against any RPC endpoint of the chain, with no index."""
+    Every fact of the answer is the chain's (``ledger.flows.bundlecheck``); a field of the
+    bundle that the chain contradicts makes it INVALID, "tampered: <field>". ``trusted`` is
+    the (chain id, contract) of the ledger to trust: a bundle of another is INVALID.
+    """
     sha256 = _bundle_fingerprint(bundle)
     try:
-        registry = Registry(w3, bundle["contract"])
-        reasons = _chain_reasons(bundle, sha256, registry, w3)
+        checked = check_bundle(bundle, sha256, w3, trusted)
+    except OtherDeployment as exc:
+        return Verification(Verdict.INVALID, [str(exc)], sha256)
     except LedgerError:
         raise
     except Exception as exc:
         return Verification(
             Verdict.UNVERIFIABLE, [f"cannot check against the chain: {exc}"], sha256
         )
-    verdict = Verdict.INVALID if reasons else Verdict.VALID
-    return Verification(verdict, reasons or ["the chain confirms the bundle"], sha256)
-
-
-def _chain_reasons(bundle: dict[str, Any], sha256: str, registry: Registry, w3: Web3) -> list[str]:
-    if w3.eth.chain_id != int(bundle["chain_id"]):
-        return [
-            f"wrong chain: the endpoint's chain id is {w3.eth.chain_id}, the bundle's {bundle['chain_id']}"
-        ]
-    block = w3.eth.get_block(int(bundle["block_number"]))
-    if block["hash"].to_0x_hex() != bundle["block_hash"]:
-        return ["tampered: block hash differs (the bundle is forged or the chain reorganised)"]
-    receipt = w3.eth.get_transaction_receipt(bundle["tx_hash"])
-    logs = [log for log in receipt["logs"] if int(log["logIndex"]) == int(bundle["log_index"])]
-    if not logs or logs[0]["address"].lower() != registry.address.lower():
-        return ["tampered: no log of the contract at the bundle's log index"]
-    cid = bytes(Cid.parse(bundle["cid"]))
-    if bundle.get("batch"):
-        member = BatchMember(
-            bytes.fromhex(sha256), int(bundle["doc_type"]), cid, bundle["consignment_ref"]
-        )
-        proof = [bytes.fromhex(h.removeprefix("0x")) for h in bundle["batch"]["proof"]]
-        root = bytes.fromhex(bundle["batch"]["root"].removeprefix("0x"))
-        if bytes(logs[0]["topics"][1]) != root or not verify_proof(proof, root, member.leaf()):
-            return ["tampered: the Merkle proof does not place the document in the anchored batch"]
-        issuer = str(registry.batch(root).issuer)  # type: ignore[union-attr]
-        at = int(block["timestamp"])
-    else:
-        (event,) = registry.events(receipt, "DocumentRegistered")
-        args = event["args"]
-        if (
-            args["fingerprint"].hex() != sha256
-            or bytes(args["cidPrefix"]) + bytes(args["cidDigest"]) != cid
-        ):
-            return ["tampered: the registration log names another fingerprint or CID"]
-        issuer, at = str(args["issuer"]), int(block["timestamp"])
-    reasons = []
-    current = registry.document(bytes.fromhex(sha256))
-    if current is not None and current.status == DocStatus.REVOKED:
-        reasons.append("revoked since the registration")
-    if current is not None and current.status == DocStatus.SUPERSEDED:
-        reasons.append("superseded since the registration")
-    if not registry.key_valid_at(issuer, at):
-        reasons.append(f"issuer not authorised at the time: key {issuer}")
-    return reasons
+    reasons = [str(t) for t in checked.tampered] + checked.problems
+    return Verification(
+        Verdict.INVALID if reasons else Verdict.VALID,
+        reasons or ["the chain confirms the bundle: every fact shown is read from the chain"],
+        sha256,
+        checked.record,
+        checked.attestations,
+        tampered=[t.field for t in checked.tampered],
+    )

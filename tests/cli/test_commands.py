@@ -141,6 +141,24 @@ def test_evidence_bundle_rechecked_on_chain_without_the_service(
     )
     assert result.exit_code == 0, result.output
     assert "VALID" in result.output and "the chain confirms the bundle" in result.output
+    assert "pass --contract" in result.output  # the bundle named the contract: said so
+
+    # A forged issuer: INVALID naming the field; the issuer shown is the chain's.
+    pinned = ["--rpc", service.rpc_url, "--contract", bundle["contract"]]
+    forged_issuer = tmp_path / "forged-issuer.evidence.json"
+    forged_issuer.write_text(
+        json.dumps({**bundle, "issuer": {**bundle["issuer"], "name": "Forged Chamber LLP"}})
+    )
+    result = cli("verify", "--bundle", str(forged_issuer), *pinned, str(doc))
+    assert result.exit_code == 1, result.output
+    assert "tampered: issuer.name" in result.output
+    assert f"Issuer       {bundle['issuer']['name']}" in result.output, result.output
+    assert "Issuer       Forged" not in result.output
+    result = cli("verify", "--bundle", str(bundle_file), *pinned, str(doc))
+    assert result.exit_code == 0 and "pass --contract" not in result.output, result.output
+    other_ledger = ["--rpc", service.rpc_url, "--contract", "0x" + "44" * 20]
+    result = cli("verify", "--bundle", str(bundle_file), *other_ledger, str(doc))
+    assert result.exit_code == 1 and "another chain or contract" in result.output, result.output
 
     # The bundle names another file than the one presented.
     other = _doc(tmp_path / "other.txt")

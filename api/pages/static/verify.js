@@ -14,7 +14,7 @@ class Offline extends Error {}
 const REASONS = [["registered, not revoked", "ok"], ["the chain confirms", "ok"], ["unknown", "unknown"],
   ["revoked", "revoked"], ["superseded", "superseded"], ["not on chain yet", "pending"],
   ["issuer not authorised", "issuer"], ["chain unreachable", "chain"], ["cannot check", "chain"],
-  ["index is", "lag"], ["tampered", "tampered"], ["wrong chain", "tampered"]];
+  ["index is", "lag"], ["tampered", "tampered"], ["another chain or contract", "deployment"]];
 const reasonText = (r) => tr("reason." + ((REASONS.find(([p]) => r.startsWith(p)) || [0, "other"])[1]));
 
 // SHA-256 in plain JS, for pages served without HTTPS (where crypto.subtle is missing).
