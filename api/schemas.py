@@ -166,6 +166,16 @@ class RevokeRequest(BaseModel):
     )
 
 
+class BatchRevokedOut(BaseModel):
+    """A batch after its revocation: every member's status, by fingerprint."""
+
+    root: str
+    size: int
+    members: dict[str, str] = Field(
+        description="fingerprint -> status of each member the index knows (revoked)"
+    )
+
+
 class RelayRequestIn(BaseModel):
     """The JSON of the relay's ``signed_request`` form field (not in the schema: a string
     there); out-of-range integers are refused by the checks of the request, which say

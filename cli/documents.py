@@ -644,6 +644,31 @@ def revoke(
     )
 
 
+def revoke_batch(
+    ctx: typer.Context,
+    root: str = typer.Argument(..., help="The batch's Merkle root (0x + 64 hex digits)."),
+    reason: str = typer.Option("unspecified", "--reason", help=f"Why: {', '.join(REASONS)}."),
+) -> None:
+    """Revoke every document of a batch in one transaction (its issuing organisation or the
+    consortium admin).
+
+    Example:
+
+    tradeledger revoke-batch 0x5f3c…9a21 --reason issued_in_error
+    """
+    if reason.lower() not in REASONS:
+        raise typer.BadParameter(f"--reason must be one of {', '.join(REASONS)}")
+    with errors_to_exit(), Client(ctx) as client:
+        batch = client.json(
+            "POST", f"/v1/documents/batches/{root}/revoke", json={"reason": reason.lower()}
+        )
+    out.print(
+        f"[yellow]revoked[/yellow] batch {batch['root']}: {len(batch['members'])} of "
+        f"{batch['size']} documents ({reason.lower()})",
+        soft_wrap=True,
+    )
+
+
 def supersede(
     ctx: typer.Context,
     old: str = typer.Argument(
@@ -785,3 +810,4 @@ def register(app: typer.Typer) -> None:
     app.command("register")(register_files)
     for command in (verify, attest, revoke, supersede, evidence, relay):
         app.command(command.__name__)(command)
+    app.command("revoke-batch")(revoke_batch)

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ITradeDocumentLedger, KeyInfo, OrgKind, Organisation} from "./interfaces/ITradeDocumentLedger.sol";
 
 /// @title Organisations and their keys
 /// @notice The consortium admin (DEFAULT_ADMIN_ROLE) admits organisations and gives them keys,
 /// each valid for a window of time. Keys are never reassigned, and retiring one only ends its
-/// window, so what it signed while valid stays valid.
-abstract contract Organisations is ITradeDocumentLedger, AccessControl {
+/// window, so what it signed while valid stays valid. There is one admin at a time, handed over
+/// in two steps with a delay (OpenZeppelin's {AccessControlDefaultAdminRules}).
+abstract contract Organisations is ITradeDocumentLedger, AccessControlDefaultAdminRules {
     mapping(uint32 orgId => Organisation) private _organisations;
     mapping(address key => KeyInfo) internal _keys;
     uint32 private _organisationCount;
@@ -33,10 +35,10 @@ abstract contract Organisations is ITradeDocumentLedger, AccessControl {
     {
         if (orgId == 0 || orgId > _organisationCount) revert UnknownOrganisation(orgId);
         if (key == address(0) || _keys[key].orgId != 0) revert KeyAlreadyAdmitted(key);
-        if (validUntil <= validFrom || validUntil <= block.timestamp) {
+        if (validFrom == 0 || validUntil <= validFrom || validUntil <= block.timestamp) {
             revert InvalidValidityWindow(validFrom, validUntil);
         }
-        _keys[key] = KeyInfo(orgId, _organisations[orgId].kind, validFrom, validUntil, 0);
+        _keys[key] = KeyInfo(orgId, _organisations[orgId].kind, validFrom, validUntil, 0, false);
         emit KeyAdded(key, orgId, validFrom, validUntil);
     }
 
@@ -44,10 +46,25 @@ abstract contract Organisations is ITradeDocumentLedger, AccessControl {
     function retireKey(address key) external onlyRole(DEFAULT_ADMIN_ROLE) {
         KeyInfo storage info = _keys[key];
         if (info.orgId == 0) revert UnknownKey(key);
-        if (block.timestamp >= info.validUntil) revert KeyNotValid(key, info.validFrom, info.validUntil);
-        uint40 retiredAt = uint40(block.timestamp);
-        info.validUntil = retiredAt;
-        emit KeyRetired(key, info.orgId, retiredAt);
+        if (info.retired || block.timestamp >= info.validUntil) {
+            revert KeyNotValid(key, info.validFrom, info.validUntil);
+        }
+        // The window ends after this second, so a registration earlier in this block (same time)
+        // stays inside it; `retired` stops the key from acting again in this block.
+        uint40 retiredAt = uint40(block.timestamp) + 1;
+        if (retiredAt < info.validUntil) info.validUntil = retiredAt;
+        info.retired = true;
+        emit KeyRetired(key, info.orgId, info.validUntil);
+    }
+
+    /// @inheritdoc ITradeDocumentLedger
+    function increaseNonce(uint64 newNonce) external {
+        KeyInfo storage info = _keys[msg.sender];
+        if (info.orgId == 0) revert UnknownKey(msg.sender);
+        uint64 current = info.nonce;
+        if (newNonce <= current) revert NonceNotIncreased(msg.sender, current, newNonce);
+        info.nonce = newNonce;
+        emit NonceIncreased(msg.sender, current, newNonce);
     }
 
     /// @inheritdoc ITradeDocumentLedger
@@ -77,9 +94,13 @@ abstract contract Organisations is ITradeDocumentLedger, AccessControl {
         KeyInfo storage info = _keys[key];
         uint40 validFrom;
         uint40 validUntil;
-        (orgId, kind, validFrom, validUntil) = (info.orgId, info.kind, info.validFrom, info.validUntil);
+        bool retired;
+        (orgId, kind, validFrom, validUntil, retired) =
+            (info.orgId, info.kind, info.validFrom, info.validUntil, info.retired);
         if (orgId == 0) revert UnknownKey(key);
-        if (block.timestamp < validFrom || block.timestamp >= validUntil) revert KeyNotValid(key, validFrom, validUntil);
+        if (retired || block.timestamp < validFrom || block.timestamp >= validUntil) {
+            revert KeyNotValid(key, validFrom, validUntil);
+        }
     }
 
     /// @dev As {_validKey}, and the key's organisation must be of kind `a` or `b`.

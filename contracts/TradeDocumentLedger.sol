@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
@@ -34,10 +36,14 @@ contract TradeDocumentLedger is Organisations, EIP712 {
     mapping(bytes32 fingerprint => bytes32 replacement) private _supersededBy;
     mapping(bytes32 fingerprint => bytes32 replaced) private _supersedes;
 
+    /// @notice How long a scheduled admin transfer waits before the new admin may accept it.
+    uint48 public constant ADMIN_TRANSFER_DELAY = 2 days;
+
     /// @param admin the consortium admin: admits organisations and keys, may revoke any document
-    constructor(address admin) EIP712("TradeDocumentLedger", "1") {
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-    }
+    constructor(address admin)
+        EIP712("TradeDocumentLedger", "1")
+        AccessControlDefaultAdminRules(ADMIN_TRANSFER_DELAY, admin)
+    {}
 
     // ---------------------------------------------------------------- registration
 
@@ -70,6 +76,8 @@ contract TradeDocumentLedger is Organisations, EIP712 {
     /// @inheritdoc ITradeDocumentLedger
     function registerWithSignature(RegisterRequest calldata request, bytes calldata signature) external {
         if (block.timestamp > request.deadline) revert RequestExpired(request.deadline);
+        // The third value (the error's argument) only details `err`, which is checked below.
+        // slither-disable-next-line unused-return
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(_requestDigest(request), signature);
         if (err != ECDSA.RecoverError.NoError || recovered != request.issuer) {
             revert InvalidSignature(request.issuer, recovered);
@@ -102,7 +110,7 @@ contract TradeDocumentLedger is Organisations, EIP712 {
     function anchorBatch(bytes32 root, uint32 size, bytes calldata manifestCid) external {
         _validKeyOfKind(msg.sender, OrgKind.Exporter, OrgKind.IssuingBody);
         if (root == bytes32(0) || size == 0 || _batches[root].issuer != address(0)) revert InvalidBatch(root);
-        _batches[root] = Batch(msg.sender, uint40(block.timestamp), size);
+        _batches[root] = Batch(msg.sender, uint40(block.timestamp), size, false);
         emit BatchAnchored(root, msg.sender, size, manifestCid);
     }
 
@@ -119,13 +127,26 @@ contract TradeDocumentLedger is Organisations, EIP712 {
     function recordBatchMember(bytes32 root, BatchMember calldata member, bytes32[] calldata proof) external {
         Batch storage batch = _batches[root];
         if (batch.issuer == address(0)) revert UnknownBatch(root);
+        if (batch.revoked) revert BatchIsRevoked(root);
+        _checkFields(member.fingerprint, member.docType, member.cidPrefix);
         if (!MerkleProof.verifyCalldata(proof, root, _leaf(member))) {
             revert InvalidMerkleProof(root, member.fingerprint);
         }
         _requireUnregistered(member.fingerprint);
         _documents[member.fingerprint] =
             Document(batch.issuer, batch.anchoredAt, member.docType, DocStatus.Registered);
-        emit BatchMemberRecorded(member.fingerprint, root);
+        emit BatchMemberRecorded(member.fingerprint, root, member.docType, member.cidPrefix, member.cidDigest);
+    }
+
+    /// @inheritdoc ITradeDocumentLedger
+    function revokeBatch(bytes32 root, uint8 reason) external {
+        Batch storage batch = _batches[root];
+        address issuer = batch.issuer;
+        if (issuer == address(0)) revert UnknownBatch(root);
+        if (batch.revoked) revert BatchIsRevoked(root);
+        if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) _requireSameOrganisation(msg.sender, issuer);
+        batch.revoked = true;
+        emit BatchRevoked(root, msg.sender, reason);
     }
 
     // ---------------------------------------------------------------- revocation and supersession
@@ -165,7 +186,7 @@ contract TradeDocumentLedger is Organisations, EIP712 {
     function attest(bytes32 fingerprint, Verdict verdict, string calldata customsRef) external returns (bytes32 id) {
         _validKeyOfKind(msg.sender, OrgKind.Customs, OrgKind.Customs);
         if (verdict == Verdict.None) revert InvalidVerdict();
-        if (_documents[fingerprint].status == DocStatus.None) revert UnknownDocument(fingerprint);
+        _activeDocument(fingerprint);
         id = keccak256(abi.encode(fingerprint, msg.sender, verdict, keccak256(bytes(customsRef)), block.timestamp));
         if (_attestations[id].attester != address(0)) revert AttestationAlreadyRecorded(id);
         _attestations[id] = Attestation(msg.sender, uint40(block.timestamp), verdict, false);
@@ -211,7 +232,7 @@ contract TradeDocumentLedger is Organisations, EIP712 {
 
     /// @inheritdoc ITradeDocumentLedger
     function version() external pure returns (string memory) {
-        return "1.0.0";
+        return "1.1.0";
     }
 
     // ---------------------------------------------------------------- internals
@@ -224,13 +245,18 @@ contract TradeDocumentLedger is Organisations, EIP712 {
         bytes32 cidDigest,
         string calldata consignmentRef
     ) private {
-        // CIDv1 (first byte 0x01) whose multihash digest is 32 bytes long (last prefix byte 0x20).
-        if (fingerprint == bytes32(0) || docType == 0 || cidPrefix[0] != 0x01 || cidPrefix[3] != 0x20) {
-            revert InvalidDocument(fingerprint);
-        }
+        _checkFields(fingerprint, docType, cidPrefix);
         _requireUnregistered(fingerprint);
         _documents[fingerprint] = Document(issuer, uint40(block.timestamp), docType, DocStatus.Registered);
         emit DocumentRegistered(fingerprint, issuer, docType, cidPrefix, cidDigest, consignmentRef);
+    }
+
+    /// @dev A fingerprint and a type, and a CIDv1 (first byte 0x01) whose multihash digest is
+    /// 32 bytes long (last prefix byte 0x20).
+    function _checkFields(bytes32 fingerprint, uint16 docType, bytes4 cidPrefix) private pure {
+        if (fingerprint == bytes32(0) || docType == 0 || cidPrefix[0] != 0x01 || cidPrefix[3] != 0x20) {
+            revert InvalidDocument(fingerprint);
+        }
     }
 
     function _anchorMetadata(bytes32 fingerprint, bytes calldata metadataCid) private {

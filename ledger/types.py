@@ -60,6 +60,7 @@ class KeyInfo:
     valid_from: int
     valid_until: int
     nonce: int
+    retired: bool = False
 
     def valid_at(self, t: int) -> bool:
         return self.org_id != 0 and self.valid_from <= t < self.valid_until
@@ -80,6 +81,7 @@ class BatchRecord:
     issuer: str
     anchored_at: int
     size: int
+    revoked: bool = False
 
 
 @dataclass(frozen=True)

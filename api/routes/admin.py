@@ -124,7 +124,7 @@ def add_key(
 
 @router.post("/keys/{address}/retire")
 def retire_key(address: str, rt: RuntimeDep, actor: ActorDep) -> dict[str, object]:
-    """End a key's validity now; what it signed before stays valid."""
+    """Retire a key: it stops at once; what it signed before, in this block too, stays valid."""
     authorise(actor, Action.ADMINISTER)
     if not Web3.is_address(address):
         raise InvalidInput(f"{address!r} is not a key address: give 0x and 40 hexadecimal digits")

@@ -22,9 +22,7 @@ from ledger.flows import Action, Runtime, authorise
 from ledger.index import queries
 from ledger.types import MAX_DOC_TYPE, MAX_ORG_ID
 
-router = APIRouter(
-    prefix="/v1/audit", tags=["audit"], responses=documented(401, 403, 422, 503)
-)
+router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=documented(401, 403, 422, 503))
 
 From = Annotated[
     datetime | None,
@@ -175,7 +173,10 @@ def daily(
     """Registrations and attestations per day."""
     authorise(actor, Action.AUDIT)
     return JSONResponse(
-        {"days": queries.daily_counts(rt.engine, times.unix(time_from), times.unix(time_to)), **_lag(rt)}
+        {
+            "days": queries.daily_counts(rt.engine, times.unix(time_from), times.unix(time_to)),
+            **_lag(rt),
+        }
     )
 
 
@@ -184,6 +185,23 @@ def organisations(rt: RuntimeDep, actor: ActorDep) -> JSONResponse:
     """Every admitted organisation (id, name, country, kind), to filter by name."""
     authorise(actor, Action.AUDIT)
     return JSONResponse({"organisations": queries.organisations_list(rt.engine), **_lag(rt)})
+
+
+@router.get("/consortium-events")
+def consortium_events(
+    rt: RuntimeDep,
+    actor: ActorDep,
+    time_from: From = None,
+    time_to: To = None,
+    limit: Annotated[
+        int, Query(ge=1, le=10_000, description="At most this many, newest first")
+    ] = 1000,
+) -> JSONResponse:
+    """Every action of the consortium admin the chain recorded: organisations admitted,
+    keys given and retired, and each step of a transfer of the admin role."""
+    authorise(actor, Action.AUDIT)
+    found = queries.consortium_events(rt.engine, times.unix(time_from), times.unix(time_to), limit)
+    return JSONResponse({"events": found, **_lag(rt)})
 
 
 @router.get("/stats/doc-types")

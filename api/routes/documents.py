@@ -17,6 +17,7 @@ from api.schemas import (
     AttestationOut,
     AttestRequest,
     BatchOut,
+    BatchRevokedOut,
     DocumentDetailsOut,
     DocumentOut,
     HistoryOut,
@@ -241,7 +242,11 @@ def get_document(sha256: str, docs: DocumentsDep, lang: LangDep) -> DocumentDeta
     "/{sha256}/content",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+        200: {
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            }
+        },
         **documented(401, 403, 404, 422, 502, 503),
     },
 )
@@ -258,7 +263,10 @@ def content(sha256: str, docs: DocumentsDep, actor: ActorDep) -> StreamingRespon
 @router.get(
     "/{sha256}/evidence",
     responses={
-        200: {"description": "The evidence bundle (version 1)", "content": {"application/json": {"schema": {"type": "object"}}}},
+        200: {
+            "description": "The evidence bundle (version 1)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
         **documented(422, 503),
     },
 )
@@ -287,6 +295,26 @@ def revoke(
             f"unknown reason {body.reason!r}: use one of {', '.join(r.name.lower() for r in RevocationReason)}"
         ) from None
     return DocumentOut.of(docs.revoke(actor, sha256, reason), lang)
+
+
+@router.post(
+    "/batches/{root}/revoke",
+    response_model=BatchRevokedOut,
+    responses=documented(401, 403, 404, 409, 422, 503),
+)
+def revoke_batch(
+    root: str, body: RevokeRequest, docs: DocumentsDep, actor: ActorDep
+) -> BatchRevokedOut:
+    """Revoke every member of a batch in one transaction (its issuing organisation or the
+    consortium admin)."""
+    try:
+        reason = RevocationReason[body.reason.upper()]
+    except KeyError:
+        raise InvalidInput(
+            f"unknown reason {body.reason!r}: use one of {', '.join(r.name.lower() for r in RevocationReason)}"
+        ) from None
+    batch = docs.revoke_batch(actor, root, reason)
+    return BatchRevokedOut(root=batch.root, size=batch.size, members=batch.members)
 
 
 @router.post(

@@ -36,13 +36,16 @@ struct Organisation {
 }
 
 /// @notice A signing key of an organisation and the window in which it may act (one slot).
-/// `nonce` counts the key's relayed (EIP-712) requests.
+/// `nonce` counts the key's relayed (EIP-712) requests (or was raised by the key to cancel
+/// requests it signed). `retired` is set by {retireKey}: a retired key can no longer act, and
+/// its window ends one second after the retirement, so what it did in that second stays valid.
 struct KeyInfo {
     uint32 orgId;
     OrgKind kind;
     uint40 validFrom;
     uint40 validUntil;
     uint64 nonce;
+    bool retired;
 }
 
 /// @notice A document record (one slot). The CID, consignment reference and metadata CID are
@@ -56,11 +59,13 @@ struct Document {
     DocStatus status;
 }
 
-/// @notice A Merkle root anchoring many documents at once (one slot).
+/// @notice A Merkle root anchoring many documents at once (one slot). `revoked` is set by
+/// {revokeBatch}: every member is revoked with it.
 struct Batch {
     address issuer;
     uint40 anchoredAt;
     uint32 size;
+    bool revoked;
 }
 
 /// @notice One document of a batch: the fields its Merkle leaf commits to.
@@ -106,8 +111,13 @@ interface ITradeDocumentLedger {
     /// @notice The admin gave an organisation a key valid in [validFrom, validUntil).
     event KeyAdded(address indexed key, uint32 indexed orgId, uint40 validFrom, uint40 validUntil);
 
-    /// @notice The admin retired a key; it stays valid for what it signed before `retiredAt`.
+    /// @notice The admin retired a key: it can no longer act, and its window ends at `retiredAt`
+    /// (one second after the retirement's block time, so what it did in that block stays valid).
     event KeyRetired(address indexed key, uint32 indexed orgId, uint40 retiredAt);
+
+    /// @notice A key raised its relay nonce from `oldNonce` to `newNonce`, cancelling every
+    /// signed request with a nonce in between.
+    event NonceIncreased(address indexed key, uint64 oldNonce, uint64 newNonce);
 
     /// @notice A document was registered by `issuer` (a key).
     event DocumentRegistered(
@@ -128,8 +138,15 @@ interface ITradeDocumentLedger {
     /// @notice A batch of `size` documents was anchored under a Merkle root.
     event BatchAnchored(bytes32 indexed root, address indexed issuer, uint32 size, bytes manifestCid);
 
-    /// @notice A member of a batch was recorded as an individual document.
-    event BatchMemberRecorded(bytes32 indexed fingerprint, bytes32 indexed root);
+    /// @notice A member of a batch was recorded as an individual document, with the fields its
+    /// Merkle leaf commits to (the consignment reference is in the call's data and the manifest).
+    event BatchMemberRecorded(
+        bytes32 indexed fingerprint, bytes32 indexed root, uint16 docType, bytes4 cidPrefix, bytes32 cidDigest
+    );
+
+    /// @notice A whole batch was revoked by `by` (a key of its issuing organisation, or the admin):
+    /// every member, recorded or not, is revoked with it.
+    event BatchRevoked(bytes32 indexed root, address indexed by, uint8 reason);
 
     /// @notice A document was revoked by `by` (a key of its issuing organisation, or an admin).
     event DocumentRevoked(bytes32 indexed fingerprint, address indexed by, uint8 reason);
@@ -157,8 +174,10 @@ interface ITradeDocumentLedger {
     error NotOwningOrganisation(address key, uint32 orgId);
     /// @notice `key` was already admitted (keys are never reassigned).
     error KeyAlreadyAdmitted(address key);
-    /// @notice The validity window is empty or ends in the past.
+    /// @notice The validity window starts at zero (say when it starts), is empty, or ends in the past.
     error InvalidValidityWindow(uint40 validFrom, uint40 validUntil);
+    /// @notice A nonce may only go up: `given` is not above the key's current nonce.
+    error NonceNotIncreased(address key, uint64 current, uint64 given);
     /// @notice No organisation has this id.
     error UnknownOrganisation(uint32 orgId);
     /// @notice The organisation's name is empty or its kind is None.
@@ -177,6 +196,8 @@ interface ITradeDocumentLedger {
     error InvalidBatch(bytes32 root);
     /// @notice No batch has this root.
     error UnknownBatch(bytes32 root);
+    /// @notice The batch is revoked: its members cannot be recorded, and it cannot be revoked again.
+    error BatchIsRevoked(bytes32 root);
     /// @notice The Merkle proof does not place this member in the batch.
     error InvalidMerkleProof(bytes32 root, bytes32 fingerprint);
     /// @notice The signed request's deadline has passed.
@@ -202,12 +223,19 @@ interface ITradeDocumentLedger {
     function admitOrganisation(string calldata name, bytes2 country, OrgKind kind) external returns (uint32 orgId);
 
     /// @notice Gives organisation `orgId` a signing key valid in [validFrom, validUntil). Only the admin.
+    /// `validFrom` must be given (not zero), before `validUntil`, and `validUntil` in the future.
     /// @dev Emits {KeyAdded}. Reverts {UnknownOrganisation}, {KeyAlreadyAdmitted}, {InvalidValidityWindow}.
     function addKey(uint32 orgId, address key, uint40 validFrom, uint40 validUntil) external;
 
-    /// @notice Ends a key's validity now. What it registered before stays valid. Only the admin.
-    /// @dev Emits {KeyRetired}. Reverts {UnknownKey}, {KeyNotValid} if already out of its window.
+    /// @notice Retires a key: it cannot act any more, and its window ends one second after this
+    /// block's time, so everything it did before, in this block included, stays valid. Only the admin.
+    /// @dev Emits {KeyRetired}. Reverts {UnknownKey}, {KeyNotValid} if already retired or out of its window.
     function retireKey(address key) external;
+
+    /// @notice Raises the caller's relay nonce to `newNonce`, cancelling every request it signed
+    /// with a lower nonce that was not relayed yet. Any admitted key, even retired.
+    /// @dev Emits {NonceIncreased}. Reverts {UnknownKey}, {NonceNotIncreased}.
+    function increaseNonce(uint64 newNonce) external;
 
     /// @notice The organisation with id `orgId`. Reverts {UnknownOrganisation}.
     function getOrganisation(uint32 orgId) external view returns (Organisation memory);
@@ -272,9 +300,18 @@ interface ITradeDocumentLedger {
         returns (bool);
 
     /// @notice Records a batch member as an individual document (status Registered, issuer and
-    /// time of the batch) so that it can be revoked, superseded or attested on its own. Anyone may call.
-    /// @dev Emits {BatchMemberRecorded}. Reverts {UnknownBatch}, {InvalidMerkleProof}, {DocumentAlreadyRegistered}.
+    /// time of the batch) so that it can be revoked, superseded or attested on its own. Anyone may
+    /// call. The member's fields are checked as {register} checks them.
+    /// @dev Emits {BatchMemberRecorded}. Reverts {UnknownBatch}, {BatchIsRevoked}, {InvalidDocument},
+    /// {InvalidMerkleProof}, {DocumentAlreadyRegistered}.
     function recordBatchMember(bytes32 root, BatchMember calldata member, bytes32[] calldata proof) external;
+
+    /// @notice Revokes a whole batch, with a reason code: every member is revoked, and no member can
+    /// be recorded any more. A valid key of the batch's issuing organisation, or the admin.
+    /// Members recorded before keep their own record on chain; a verifier reads the batch too.
+    /// @dev Emits {BatchRevoked}. Reverts {UnknownBatch}, {BatchIsRevoked}, {NotOwningOrganisation}
+    /// and the key errors.
+    function revokeBatch(bytes32 root, uint8 reason) external;
 
     /// @notice Revokes a document, with a reason code. A valid key of the issuing organisation, or an admin.
     /// @dev Emits {DocumentRevoked}. Reverts {UnknownDocument}, {DocumentNotActive},
@@ -309,9 +346,10 @@ interface ITradeDocumentLedger {
 
     // ---------------------------------------------------------------- attestations
 
-    /// @notice Records a customs attestation about a registered document. A valid customs key.
+    /// @notice Records a customs attestation about an active (registered, neither revoked nor
+    /// superseded) document. A valid customs key.
     /// @return id keccak256 of (fingerprint, attester, verdict, customsRef, time)
-    /// @dev Emits {AttestationRecorded}. Reverts {UnknownDocument}, {InvalidVerdict},
+    /// @dev Emits {AttestationRecorded}. Reverts {UnknownDocument}, {DocumentNotActive}, {InvalidVerdict},
     /// {AttestationAlreadyRecorded} and the key errors.
     function attest(bytes32 fingerprint, Verdict verdict, string calldata customsRef) external returns (bytes32 id);
 
@@ -323,6 +361,6 @@ interface ITradeDocumentLedger {
     /// @notice The attestation with this id (all zero if unknown).
     function getAttestation(bytes32 id) external view returns (Attestation memory);
 
-    /// @notice The contract's version, e.g. "1.0.0".
+    /// @notice The contract's version, e.g. "1.1.0".
     function version() external pure returns (string memory);
 }

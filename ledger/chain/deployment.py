@@ -21,7 +21,7 @@ from web3 import Web3
 from web3.types import Wei
 
 from ledger.chain.keys import load_or_create_key
-from ledger.chain.registry import CONTRACT_NAME, Registry, contract_factory
+from ledger.chain.registry import CONTRACT_NAME, CONTRACT_VERSION, Registry, contract_factory
 from ledger.chain.reverts import ErrorDecoder
 from ledger.chain.sender import Sender, connect
 from ledger.config import Settings
@@ -75,6 +75,17 @@ def problem(w3: Web3, deployment: Deployment) -> str | None:
     if "0x" + keccak(code).hex() != deployment.code_hash:
         return f"no {deployment.contract} code at {deployment.address}"
     return None
+
+
+def outdated(w3: Web3, deployment: Deployment) -> str | None:
+    """Why the live ``deployment`` is of another contract version than this package's ABI."""
+    version = Registry(w3, deployment.address).version()
+    if version == CONTRACT_VERSION:
+        return None
+    return (
+        f"the contract at {deployment.address} is version {version}, this package speaks "
+        f"{CONTRACT_VERSION}: see docs/migration.md"
+    )
 
 
 def deployer_account(settings: Settings) -> LocalAccount:
@@ -132,19 +143,23 @@ def ensure_deployed(settings: Settings, w3: Web3 | None = None) -> tuple[Deploym
     why = "no deployment recorded"
     if existing is not None:
         trouble = problem(w3, existing)
-        if trouble is None:
+        old = outdated(w3, existing) if trouble is None else None
+        if trouble is None and old is None:
             return existing, "reused", "the chain holds the recorded deployment"
         if settings.chain == "rpc":
             raise DeploymentError(
-                f"{record_path} records {existing.contract} at {existing.address} but {trouble}. "
-                "Point TRADELEDGER_RPC_URL at the right chain, or move the record away to deploy anew"
+                f"{record_path} records {existing.contract} at {existing.address} but "
+                + (
+                    f"{trouble}. Point TRADELEDGER_RPC_URL at the right chain, or"
+                    if trouble
+                    else f"{old}. Or"
+                )
+                + " move the record away to deploy anew"
             )
         archived = record_path.with_name(f"deployment.stale-{int(time.time())}.json")
         record_path.replace(archived)
-        outcome, why = (
-            "redeployed",
-            f"the chain was reset ({trouble}); old record kept as {archived.name}",
-        )
+        cause = f"the chain was reset ({trouble})" if trouble else f"an older contract ({old})"
+        outcome, why = "redeployed", f"{cause}; old record kept as {archived.name}"
     deployer = deployer_account(settings)
     if settings.chain != "rpc":
         fund_from_dev_account(w3, deployer.address)
@@ -166,6 +181,9 @@ def open_registry(settings: Settings, w3: Web3 | None = None) -> Registry:
         raise DeploymentError(
             f"the recorded deployment is not on this chain: {trouble}; run scripts/deploy"
         )
+    old = outdated(w3, deployment)
+    if old is not None:
+        raise DeploymentError(f"{old}; on a local chain, run scripts/deploy to deploy anew")
     return Registry(
         w3, deployment.address, settings.receipt_poll_interval, settings.receipt_timeout
     )

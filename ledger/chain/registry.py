@@ -44,6 +44,8 @@ from ledger.types import (
 )
 
 CONTRACT_NAME = "TradeDocumentLedger"
+CONTRACT_VERSION = "1.1.0"
+"""The ``version()`` of the contract this package's ABI speaks (docs/migration.md)."""
 
 
 def contract_factory(w3: Web3) -> type[Contract]:
@@ -157,10 +159,18 @@ class Registry:
         return int(self._call("organisationCount"))
 
     def key_info(self, key: str) -> KeyInfo:
-        org_id, kind, valid_from, valid_until, nonce = self._call(
+        org_id, kind, valid_from, valid_until, nonce, retired = self._call(
             "getKey", Web3.to_checksum_address(key)
         )
-        return KeyInfo(key, org_id, OrgKind(kind), valid_from, valid_until, nonce)
+        return KeyInfo(key, org_id, OrgKind(kind), valid_from, valid_until, nonce, retired)
+
+    def increase_nonce(self, sender: Sender, new_nonce: int) -> Sent:
+        """Raise the sender key's relay nonce, cancelling its signed requests below it."""
+        return self._send(sender, "increaseNonce", new_nonce)
+
+    def admin(self) -> str:
+        """The consortium admin (the one holder of DEFAULT_ADMIN_ROLE)."""
+        return str(self._call("defaultAdmin"))
 
     def key_valid_at(self, key: str, at: int) -> bool:
         return bool(self._call("keyValidAt", Web3.to_checksum_address(key), at))
@@ -232,10 +242,14 @@ class Registry:
         return DocumentRecord(fingerprint, issuer, registered_at, doc_type, DocStatus(status))
 
     def batch(self, root: bytes) -> BatchRecord | None:
-        issuer, anchored_at, size = self._call("getBatch", root)
+        issuer, anchored_at, size, revoked = self._call("getBatch", root)
         if int(issuer, 16) == 0:
             return None
-        return BatchRecord(root, issuer, anchored_at, size)
+        return BatchRecord(root, issuer, anchored_at, size, revoked)
+
+    def revoke_batch(self, sender: Sender, root: bytes, reason: int) -> Sent:
+        """Revoke every member of the batch under ``root``."""
+        return self._send(sender, "revokeBatch", root, reason)
 
     def superseded_by(self, fingerprint: bytes) -> bytes | None:
         value = bytes(self._call("supersededBy", fingerprint))

@@ -37,6 +37,23 @@ _CATEGORY_AND_HINT: dict[str, tuple[type[errors.LedgerError], str]] = {
         errors.Forbidden,
         "account {account} lacks role {neededRole}: only the consortium admin may do this",
     ),
+    "AccessControlEnforcedDefaultAdminRules": (
+        errors.Forbidden,
+        "the admin role is handed over in two steps only: the admin schedules a transfer "
+        "(beginDefaultAdminTransfer), the new admin accepts it after the delay",
+    ),
+    "AccessControlEnforcedDefaultAdminDelay": (
+        errors.Conflict,
+        "the admin transfer or delay change waits until {schedule}: try again after that time",
+    ),
+    "AccessControlInvalidDefaultAdmin": (
+        errors.Forbidden,
+        "{defaultAdmin} is not the pending admin: only the account the transfer names may accept it",
+    ),
+    "SafeCastOverflowedUintDowncast": (
+        errors.InvalidInput,
+        "{value} does not fit in {bits} bits: give a shorter admin delay",
+    ),
     "AccessControlBadConfirmation": (
         errors.InvalidInput,
         "renouncing a role needs the caller's own address as confirmation",
@@ -47,7 +64,7 @@ _CATEGORY_AND_HINT: dict[str, tuple[type[errors.LedgerError], str]] = {
     ),
     "InvalidValidityWindow": (
         errors.InvalidInput,
-        "validity window [{validFrom}, {validUntil}) is empty or already over: give an end in the future, after the start",
+        "validity window [{validFrom}, {validUntil}) starts at zero, is empty or is already over: give a start (not 0) and an end in the future, after the start",
     ),
     "UnknownOrganisation": (
         errors.NotFound,
@@ -75,13 +92,17 @@ _CATEGORY_AND_HINT: dict[str, tuple[type[errors.LedgerError], str]] = {
     ),
     "DocumentNotActive": (
         errors.Conflict,
-        "document {fingerprint} is already {status}: it cannot be revoked or superseded again",
+        "document {fingerprint} is already {status}: it cannot be revoked, superseded or attested any more",
     ),
     "InvalidBatch": (
         errors.InvalidInput,
         "batch root {root} is zero, empty or already anchored: build a new batch",
     ),
     "UnknownBatch": (errors.NotFound, "no batch is anchored under root {root}"),
+    "BatchIsRevoked": (
+        errors.Conflict,
+        "batch {root} is revoked, and every member with it: register an amended batch instead",
+    ),
     "InvalidMerkleProof": (
         errors.InvalidInput,
         "the proof does not place {fingerprint} in batch {root}: use the proof returned when the batch was anchored",
@@ -93,6 +114,10 @@ _CATEGORY_AND_HINT: dict[str, tuple[type[errors.LedgerError], str]] = {
     "InvalidNonce": (
         errors.Conflict,
         "the signed request of {issuer} has nonce {given} but the next is {expected} (a replay or a gap): sign a new request with nonce {expected}",
+    ),
+    "NonceNotIncreased": (
+        errors.InvalidInput,
+        "the nonce of {key} is {current} already: give a higher one than that (not {given})",
     ),
     "InvalidSignature": (
         errors.InvalidInput,

@@ -146,7 +146,7 @@ class _Check:
                 f"issuer not authorised at the time: key {key} was not an exporter's or "
                 f"issuing body's key valid at {at}"
             )
-        status = self.status(self.registry.document(fp), key, doc_type)
+        status = self.status(self.registry.document(fp), key, doc_type, batch_root)
         return DocumentView(
             self.sha256,
             cid,
@@ -249,9 +249,18 @@ class _Check:
             "0x" + root.hex(),
         )
 
-    def status(self, now: Any, key: str, doc_type: int) -> str:
-        """The document's status now; a record naming another issuer or type is a problem."""
-        if now is None:  # a batch member never recorded on its own: as anchored
+    def status(self, now: Any, key: str, doc_type: int, batch_root: str | None = None) -> str:
+        """The document's status now; a record naming another issuer or type is a problem.
+        A member of a batch revoked as a whole (``getBatch(root).revoked``) is revoked,
+        recorded on its own before or not."""
+        batch = self.registry.batch(bytes.fromhex(batch_root[2:])) if batch_root else None
+        if (
+            batch is not None
+            and batch.revoked
+            and (now is None or now.status == DocStatus.REGISTERED)
+        ):
+            status = DocStatus.REVOKED
+        elif now is None:  # a batch member never recorded on its own: as anchored
             status = DocStatus.REGISTERED
         else:
             status = now.status

@@ -278,6 +278,33 @@ class Documents:
         self.rt.registry.revoke(sender, bytes.fromhex(record.sha256), int(reason))
         return self._fresh(record.sha256)
 
+    def revoke_batch(
+        self, actor: Actor | None, root: str, reason: RevocationReason
+    ) -> records.BatchView:
+        """Revoke every member of a batch in one transaction (issue 14)."""
+        actor = authorise(actor, Action.REVOKE)
+        value = root.strip().lower().removeprefix("0x")
+        if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+            raise InvalidInput(
+                f"{root!r} is not a batch root: give the 64 hexadecimal digits of the root "
+                "that the batch registration answered"
+            )
+        root = "0x" + value
+        self._catch_up()
+        batch = records.batch(self.rt.engine, root)
+        if batch is None:
+            raise NotFound(f"no batch is anchored under root {root}: check the root")
+        if actor.role != Role.ADMIN and actor.org_id != batch.org_id:
+            raise Forbidden(
+                "only the issuing organisation or the consortium admin may revoke a batch"
+            )
+        self.rt.require_chain()
+        self.rt.registry.revoke_batch(self._sender_of(actor), bytes.fromhex(root[2:]), int(reason))
+        self._catch_up()
+        done = records.batch(self.rt.engine, root)
+        assert done is not None
+        return done
+
     def attest(
         self, actor: Actor | None, sha256: str, verdict: Verdict, customs_ref: str
     ) -> AttestationView:
@@ -286,6 +313,11 @@ class Documents:
             raise InvalidInput("give a verdict: verified, cleared, held or rejected")
         check_customs_ref(customs_ref)
         record = self.get(sha256).record
+        if record.status in ("revoked", "superseded"):
+            raise Conflict(
+                f"document {record.sha256} is {record.status}: customs attest only active "
+                "documents (verify the document that replaced it, if any)"
+            )
         self.rt.require_chain()
         sender = self._sender_of(actor)
         self._ensure_recorded(sender, record)

@@ -295,10 +295,12 @@ class Checker:
                         # recorded from this batch (not registered again on its own later)
                         pairs.append(("doc_type", row.doc_type, chain_type))
                     self._compare(diffs, "document", fp, pairs)
-                # a member never recorded on its own has no record: it stands registered
-                self._compare(
-                    diffs, "document", fp, [("status", row.status, chain_status or "registered")]
-                )
+                # a member never recorded on its own has no record: it stands registered,
+                # unless its whole batch was revoked
+                expected = chain_status or "registered"
+                if b[0] != 0 and len(b) > 3 and b[3] and expected == "registered":
+                    expected = "revoked"
+                self._compare(diffs, "document", fp, [("status", row.status, expected)])
             if row.status == "superseded" or chain_status == "superseded":
                 superseded.append((row, chain_status))
         self._check_calldata_proofs(recorded, diffs)

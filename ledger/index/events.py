@@ -53,6 +53,7 @@ _SUBJECT_ARG = {
     "OrganisationAdmitted": "orgId",
     "KeyAdded": "key",
     "KeyRetired": "key",
+    "NonceIncreased": "key",
     "DocumentRegistered": "fingerprint",
     "DocumentMetadataAnchored": "fingerprint",
     "RegistrationRelayed": "fingerprint",
@@ -65,6 +66,7 @@ _SUBJECT_ARG = {
     "RoleGranted": "account",
     "RoleRevoked": "account",
     "RoleAdminChanged": "role",
+    "DefaultAdminTransferScheduled": "newAdmin",
 }
 # Fingerprints are keyed as bare lower-case hex (the documents table's form).
 _FINGERPRINT_ARGS = {"fingerprint", "oldFingerprint", "newFingerprint"}

@@ -526,7 +526,7 @@ def document_history(engine: Engine, sha256: str) -> dict[str, Any] | None:
     wanted: dict[str, tuple[str, ...] | None] = {fp: None}  # subject -> event names (None: all)
     wanted.update({a: None for a in att_ids})
     if page["batch_root"]:
-        wanted[page["batch_root"]] = ("BatchAnchored",)
+        wanted[page["batch_root"]] = ("BatchAnchored", "BatchRevoked")
     if page["supersedes"]:
         wanted[page["supersedes"]] = ("DocumentSuperseded",)
     found: list[dict[str, Any]] = []
@@ -553,6 +553,48 @@ def document_history(engine: Engine, sha256: str) -> dict[str, Any] | None:
                 )
     found.sort(key=lambda e: (e["block_number"], e["log_index"]))
     return {"document": page, "events": found, "attestations": atts}
+
+
+CONSORTIUM_EVENTS = (
+    "OrganisationAdmitted",
+    "KeyAdded",
+    "KeyRetired",
+    "RoleGranted",
+    "RoleRevoked",
+    "RoleAdminChanged",
+    "DefaultAdminTransferScheduled",
+    "DefaultAdminTransferCanceled",
+    "DefaultAdminDelayChangeScheduled",
+    "DefaultAdminDelayChangeCanceled",
+)
+"""The contract's events of the consortium admin's actions (and of the admin's hand-over)."""
+
+
+def consortium_events(
+    engine: Engine, time_from: int | None = None, time_to: int | None = None, limit: int = 1000
+) -> list[dict[str, Any]]:
+    """The admin's actions in [time_from, time_to), newest first: admissions, keys given and
+    retired, and every step of an admin transfer, each with its block and transaction."""
+    q = select(events).where(events.c.name.in_(CONSORTIUM_EVENTS))
+    if time_from is not None:
+        q = q.where(events.c.block_time >= time_from)
+    if time_to is not None:
+        q = q.where(events.c.block_time < time_to)
+    q = q.order_by(events.c.block_number.desc(), events.c.log_index.desc()).limit(limit)
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    return [
+        {
+            "block_number": r.block_number,
+            "log_index": r.log_index,
+            "block_time": iso(r.block_time),
+            "event": r.name,
+            "args": json.loads(r.args),
+            "tx_hash": r.tx_hash,
+            "block_hash": r.block_hash,
+        }
+        for r in rows
+    ]
 
 
 def find_documents_by_fingerprint(engine: Engine, fp: str) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select
 
-from ledger.db import attestations, batch_members, documents, keys, organisations
+from ledger.db import attestations, batch_members, batches, documents, keys, organisations
 from ledger.doctypes import DOCUMENT_TYPES
 
 
@@ -142,6 +142,33 @@ _ATTESTATIONS = (
     .where(attestations.c.fingerprint == bindparam("value"))
     .order_by(attestations.c.block_number, attestations.c.log_index)
 )
+
+
+@dataclass(frozen=True)
+class BatchView:
+    """A batch as the index knows it: who anchored it, and its members' statuses."""
+
+    root: str
+    org_id: int
+    issuer: str
+    size: int
+    members: dict[str, str]  # fingerprint -> status
+
+
+def batch(engine: Engine, root: str) -> BatchView | None:
+    """The batch anchored under ``root`` (0x-hex), or None if the index has none."""
+    with engine.connect() as conn:
+        row = conn.execute(select(batches).where(batches.c.root == root)).first()
+        if row is None:
+            return None
+        members = conn.execute(
+            select(documents.c.fingerprint, documents.c.status).where(
+                documents.c.batch_root == root
+            )
+        ).all()
+    return BatchView(
+        root, int(row.org_id), row.issuer, int(row.size), {m.fingerprint: m.status for m in members}
+    )
 
 
 def document(engine: Engine, sha256: str) -> DocumentView | None:

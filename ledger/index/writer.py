@@ -50,6 +50,16 @@ _UPDATES: dict[str, Update] = {
     "superseded": _stmt(documents, "fingerprint", "status", "superseded_by"),
     "supersedes": _stmt(documents, "fingerprint", "supersedes"),
     "metadata": _stmt(documents, "fingerprint", "metadata_cid", extra="tx_hash"),
+    # every still-registered member of a revoked batch
+    "batch_revoke": _stmt(
+        documents,
+        "batch_root",
+        "status",
+        "revoked_by",
+        "revoked_reason",
+        "revoked_at",
+        extra="status",
+    ),
     "att_revoke": _stmt(attestations, "attestation_id", "revoked", "revoked_by"),
     "retire": _stmt(keys, "address", "retired_at", "valid_until"),
 }
@@ -324,6 +334,23 @@ class RangeWriter:
             "revoked_at": ev.block_time,
         }
         self._change("revoke", self._docs, fp_key(a["fingerprint"]), change)
+
+    def _on_BatchRevoked(self, ev: Event, a: dict[str, Any]) -> None:
+        """Every member of the batch still registered is revoked with it."""
+        root = a["root"]
+        change = {
+            "status": "revoked",
+            "revoked_by": a["by"],
+            "revoked_reason": a["reason"],
+            "revoked_at": ev.block_time,
+        }
+        for row in self._docs.values():
+            if row.get("batch_root") == root and row["status"] == "registered":
+                row.update(change)
+        params = {"k_batch_root": root, "k_status": "registered"}
+        self._updates.append(
+            ("batch_revoke", {**params, **{"v_" + c: v for c, v in change.items()}})
+        )
 
     def _on_DocumentSuperseded(self, ev: Event, a: dict[str, Any]) -> None:
         old, new = fp_key(a["oldFingerprint"]), fp_key(a["newFingerprint"])

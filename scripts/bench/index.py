@@ -62,7 +62,7 @@ def fill(url: str, documents: int, per_block: int) -> tuple[Registry, int]:
     registry, sent = Registry.deploy(sender, account.address)
     admin = registry.sender(account)
     org_id, _ = registry.admit_organisation(admin, "Bench Exporter", "KZ", OrgKind.EXPORTER)
-    registry.add_key(admin, org_id, account.address, 0, 2**40 - 1)
+    registry.add_key(admin, org_id, account.address, 1, 2**40 - 1)
     nonce = w3.eth.get_transaction_count(account.address)
     chain_id = w3.eth.chain_id
     w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]

@@ -138,7 +138,7 @@ def fill(url: str, args: argparse.Namespace, progress: Progress) -> dict[str, An
     )
     a = registry.sender(admin)
     org, _ = registry.admit_organisation(a, "Bench Exporter LLP", "KZ", OrgKind.EXPORTER)
-    registry.add_key(a, org, exporter.address, 0, int(time.time()) + 10 * 365 * 86400)
+    registry.add_key(a, org, exporter.address, 1, int(time.time()) + 10 * 365 * 86400)
     fingerprints = [os.urandom(32) for _ in range(documents)]
 
     def registered(done: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from eth_account import Account
 
 from ledger.chain.keys import load_key
 from tests.api.conftest import Service
@@ -77,3 +78,32 @@ def test_an_exporters_own_key_is_admitted_by_address(svc: Service) -> None:
         f"/v1/admin/organisations/{org}/keys", json={"address": "0x1234"}, headers=admin
     )
     assert r.status_code == 422 and "40 hexadecimal digits" in r.json()["detail"], r.text
+
+
+def test_the_auditor_sees_every_admin_action(svc: Service) -> None:
+    """Issue 14: every consortium decision is an event the index shows to the auditors."""
+    admin = svc.auth("admin")
+    r = svc.http.post(
+        "/v1/admin/organisations",
+        json={"name": "Demo Termez Customs", "country": "UZ", "kind": "customs"},
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    org_id = r.json()["org_id"]
+    own = Account.create()
+    r = svc.http.post(
+        f"/v1/admin/organisations/{org_id}/keys", json={"address": own.address}, headers=admin
+    )
+    assert r.status_code == 201, r.text
+    r = svc.http.post(f"/v1/admin/keys/{own.address}/retire", headers=admin)
+    assert r.status_code == 200, r.text
+    svc.rt.catch_up(10)
+    r = svc.http.get("/v1/audit/consortium-events", headers=svc.auth("auditor"))
+    assert r.status_code == 200, r.text
+    found = r.json()["events"]
+    names = [e["event"] for e in found]
+    assert names[:3] == ["KeyRetired", "KeyAdded", "OrganisationAdmitted"]
+    assert found[0]["args"]["key"] == own.address and found[2]["args"]["orgId"] == org_id
+    assert "RoleGranted" in names  # the admin's own grant at deployment
+    denied = svc.http.get("/v1/audit/consortium-events", headers=svc.auth("exporter"))
+    assert denied.status_code == 403

@@ -204,3 +204,38 @@ def records_in_index(svc: Service, fingerprints: list[str]) -> int:
                 select(func.count()).where(documents.c.fingerprint.in_(fingerprints))
             ).scalar_one()
         )
+
+
+def test_revoke_a_whole_batch(svc: Service) -> None:
+    """Issue 14: one transaction revokes every member; no other organisation may."""
+    contents = [doc_bytes(f"revoked-batch-{i}") for i in range(3)]
+    r = svc.http.post(
+        "/v1/documents/batch",
+        files=[("files", (f"doc-{i}.pdf", c)) for i, c in enumerate(contents)],
+        data={"doc_type": ["380", "720", "720"], "consignment_ref": "SMGS-BATCH-43"},
+        headers=svc.auth("exporter"),
+    )
+    assert r.status_code == 201, r.text
+    batch = r.json()
+    shas = [d["sha256"] for d in batch["documents"]]
+    for sha in shas:
+        svc.indexed(sha)
+    url = f"/v1/documents/batches/{batch['root']}/revoke"
+    refused = svc.http.post(url, json={"reason": "cancelled"}, headers=svc.auth("chamber"))
+    assert refused.status_code == 403, refused.text
+    bad = svc.http.post(
+        "/v1/documents/batches/0x1234/revoke", json={}, headers=svc.auth("exporter")
+    )
+    assert bad.status_code == 422 and "batch root" in bad.json()["detail"]
+    unknown = svc.http.post(
+        f"/v1/documents/batches/0x{'ab' * 32}/revoke", json={}, headers=svc.auth("exporter")
+    )
+    assert unknown.status_code == 404, unknown.text
+    done = svc.http.post(url, json={"reason": "cancelled"}, headers=svc.auth("exporter"))
+    assert done.status_code == 200, done.text
+    assert done.json()["members"] == {sha: "revoked" for sha in shas}
+    for sha in shas:
+        v = svc.verdict(sha)
+        assert v["verdict"] == "INVALID" and v["reasons"][0].startswith("revoked: cancelled")
+    again = svc.http.post(url, json={"reason": "cancelled"}, headers=svc.auth("exporter"))
+    assert again.status_code == 409 and "BatchIsRevoked" in again.text

@@ -328,3 +328,33 @@ def test_a_malformed_bundle_is_refused_not_unverifiable(
     r = svc.http.post("/v1/verify", json={"bundle": forged})
     assert r.status_code == 422, r.text
     assert "the bundle's" in r.json()["detail"]
+
+
+def test_a_member_of_a_batch_revoked_after_the_bundle_is_invalid(svc: Service, made: Made) -> None:
+    """Issue 14: a whole-batch revocation reaches every member's bundle, recorded on its own
+    (its record on chain still says registered) or not."""
+    r = svc.http.post(
+        "/v1/documents/batch",
+        files=[("files", (f"rb{i}.pdf", doc_bytes(f"revoked-batch-b{i}"))) for i in range(2)],
+        data={"doc_type": ["720", "380"], "consignment_ref": "SMGS-TAMPER-RB"},
+        headers=svc.auth("exporter"),
+    )
+    assert r.status_code == 201, r.text
+    batch = r.json()
+    shas = [d["sha256"] for d in batch["documents"]]
+    _attest(svc, shas[0], "cleared", "HRT-2026-10")  # records the first member on its own
+    for sha in shas:
+        svc.indexed(sha)
+    bundles = [_bundle(svc, sha, n) for sha, n in zip(shas, (1, 0), strict=True)]
+    assert all(_check(made, b).verdict == Verdict.VALID for b in bundles)
+    r = svc.http.post(
+        f"/v1/documents/batches/{batch['root']}/revoke",
+        json={"reason": "cancelled"},
+        headers=svc.auth("exporter"),
+    )
+    assert r.status_code == 200, r.text
+    for bundle in bundles:
+        result = _check(made, bundle)
+        assert result.verdict == Verdict.INVALID, result.reasons
+        assert any("revoked" in reason for reason in result.reasons), result.reasons
+        assert _via_service(svc, bundle)["verdict"] == "INVALID"

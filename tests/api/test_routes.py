@@ -157,6 +157,15 @@ def test_revoke(svc: Service) -> None:
         f"/v1/documents/{sha}/revoke", json={"reason": "cancelled"}, headers=svc.auth("exporter")
     )
     assert again.status_code == 409, again.text
+    # issue 14: customs attest only active documents, in the service and on chain
+    attest = svc.http.post(
+        f"/v1/documents/{sha}/attestations",
+        json={"verdict": "cleared", "reference": "DECL-2026-002"},
+        headers=svc.auth("customs"),
+    )
+    assert attest.status_code == 409, attest.text
+    assert "revoked" in attest.json()["detail"]
+    assert svc.http.get(f"/v1/documents/{sha}").json()["attestations"] == []
 
 
 def test_supersede(svc: Service) -> None:

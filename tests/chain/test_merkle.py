@@ -136,7 +136,7 @@ def pyevm_ledger() -> Iterator[tuple[Registry, Sender]]:
         registry.sender(admin), "Merkle Exporter", "KZ", OrgKind.EXPORTER
     )
     now = int(w3.eth.get_block("latest")["timestamp"])
-    registry.add_key(registry.sender(admin), org_id, exporter.address, 0, now + 10**8)
+    registry.add_key(registry.sender(admin), org_id, exporter.address, 1, now + 10**8)
     yield registry, registry.sender(exporter)
 
 

@@ -81,7 +81,7 @@ def deployment(w3: Web3, actors: dict[str, LocalAccount]) -> Deployment:
     for role, (name, country, kind) in kinds.items():
         org_id, _ = registry.admit_organisation(a, name, country, kind)
         orgs[role] = org_id
-        registry.add_key(a, org_id, actors[role].address, 0, now + 10 * YEAR)
+        registry.add_key(a, org_id, actors[role].address, 1, now + 10 * YEAR)
     return Deployment(registry.address, orgs)
 
 

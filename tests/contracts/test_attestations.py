@@ -101,17 +101,6 @@ def test_several_attestations_per_document(world: World) -> None:
     ]
 
 
-def test_attest_revoked_and_superseded_documents(world: World) -> None:
-    """A customs office may still record what it saw about a document no longer active."""
-    r = world.registry
-    revoked, old = registered(world), registered(world)
-    r.revoke(world.sender("exporter"), revoked, 0)
-    r.supersede(world.sender("exporter"), old, fingerprint(), 861, random_cid(), "R")
-    for fp in (revoked, old):
-        aid, _ = r.attest(world.sender("customs"), fp, Verdict.REJECTED, "HRT-9")
-        assert r.attestation(aid) is not None
-
-
 def test_attest_recorded_batch_member(world: World) -> None:
     r = world.registry
     members = [BatchMember(fingerprint(), 861, random_cid(), f"R{i}") for i in range(3)]
@@ -287,7 +276,7 @@ def test_revoke_attestation_by_another_key_of_the_office(world: World) -> None:
     aid, _ = r.attest(world.sender("customs"), fp, Verdict.CLEARED, "HRT-1")
     colleague = new_key(world)
     r.add_key(
-        world.sender("admin"), world.orgs["customs"], colleague.address, 0, world.now() + 10**6
+        world.sender("admin"), world.orgs["customs"], colleague.address, 1, world.now() + 10**6
     )
     sent = r.revoke_attestation(r.sender(colleague), aid)
     (event,) = r.events(sent.receipt, "AttestationRevoked")

@@ -108,7 +108,7 @@ def test_add_key_to_unknown_organisation(world: World) -> None:
     for org_id in (0, 99):
         with pytest.raises(ContractError) as e:
             world.registry.add_key(
-                world.sender("admin"), org_id, key.address, 0, world.now() + 10**6
+                world.sender("admin"), org_id, key.address, 1, world.now() + 10**6
             )
         check_error(e.value, "UnknownOrganisation", NotFound, orgId=org_id)
 
@@ -117,7 +117,7 @@ def test_add_key_twice_even_to_another_organisation(world: World) -> None:
     exporter = world.accounts["exporter"].address
     with pytest.raises(ContractError) as e:
         world.registry.add_key(
-            world.sender("admin"), world.orgs["customs"], exporter, 0, world.now() + 10**6
+            world.sender("admin"), world.orgs["customs"], exporter, 1, world.now() + 10**6
         )
     check_error(e.value, "KeyAlreadyAdmitted", Conflict, key=exporter)
     assert world.registry.key_info(exporter).org_id == world.orgs["exporter"]
@@ -127,7 +127,7 @@ def test_add_zero_address_key(world: World) -> None:
     zero = "0x" + "00" * 20
     with pytest.raises(ContractError) as e:
         world.registry.add_key(
-            world.sender("admin"), world.orgs["exporter"], zero, 0, world.now() + 10**6
+            world.sender("admin"), world.orgs["exporter"], zero, 1, world.now() + 10**6
         )
     check_error(e.value, "KeyAlreadyAdmitted", Conflict, key=zero)
 
@@ -135,7 +135,7 @@ def test_add_zero_address_key(world: World) -> None:
 def test_add_key_with_bad_window(world: World) -> None:
     key = new_key(world)
     now = world.now()
-    for valid_from, valid_until in [(now + 10, now + 10), (now + 10, now + 5), (0, now - 1)]:
+    for valid_from, valid_until in [(now + 10, now + 10), (now + 10, now + 5), (1, now - 1), (0, now + 100)]:
         with pytest.raises(ContractError) as e:
             world.registry.add_key(
                 world.sender("admin"), world.orgs["exporter"], key.address, valid_from, valid_until
@@ -150,25 +150,27 @@ def test_add_key_with_bad_window(world: World) -> None:
     assert world.registry.key_info(key.address).org_id == 0
 
 
-def test_retire_key_ends_window_now(world: World) -> None:
+def test_retire_key_ends_window_after_this_second(world: World) -> None:
     r = world.registry
     key = world.accounts["exporter"].address
     before = r.key_info(key)
     sent = r.retire_key(world.sender("admin"), key)
-    retired_at = int(world.w3.eth.get_block(sent.block_number)["timestamp"])
+    block_time = int(world.w3.eth.get_block(sent.block_number)["timestamp"])
     (event,) = r.events(sent.receipt, "KeyRetired")
     assert same_address(event["args"]["key"], key)
     assert event["args"]["orgId"] == world.orgs["exporter"]
-    assert event["args"]["retiredAt"] == retired_at
+    assert event["args"]["retiredAt"] == block_time + 1
     after = r.key_info(key)
-    assert after.valid_until == retired_at
+    assert after.valid_until == block_time + 1
+    assert after.retired and not before.retired
     assert (after.org_id, after.kind, after.valid_from) == (
         before.org_id,
         before.kind,
         before.valid_from,
     )
-    assert r.key_valid_at(key, retired_at - 1)
-    assert not r.key_valid_at(key, retired_at)
+    # what the key did in the retirement's second stays inside its window
+    assert r.key_valid_at(key, block_time)
+    assert not r.key_valid_at(key, block_time + 1)
 
 
 def test_retire_unknown_key(world: World) -> None:
@@ -197,12 +199,12 @@ def test_retire_key_twice(world: World) -> None:
 def test_retire_expired_key(world: World) -> None:
     key = new_key(world)
     now = world.now()
-    world.registry.add_key(world.sender("admin"), world.orgs["exporter"], key.address, 0, now + 50)
+    world.registry.add_key(world.sender("admin"), world.orgs["exporter"], key.address, 1, now + 50)
     advance_time(world.w3, 100)
     with pytest.raises(ContractError) as e:
         world.registry.retire_key(world.sender("admin"), key.address)
     check_error(
-        e.value, "KeyNotValid", Forbidden, key=key.address, validFrom=0, validUntil=now + 50
+        e.value, "KeyNotValid", Forbidden, key=key.address, validFrom=1, validUntil=now + 50
     )
 
 
@@ -214,7 +216,7 @@ def test_only_admin_manages_organisations_and_keys(world: World, role: str) -> N
     key = world.accounts["relayer"].address
     attempts = [
         lambda: r.admit_organisation(sender, "Rogue", "KZ", OrgKind.EXPORTER),
-        lambda: r.add_key(sender, world.orgs["exporter"], key, 0, world.now() + 10**6),
+        lambda: r.add_key(sender, world.orgs["exporter"], key, 1, world.now() + 10**6),
         lambda: r.retire_key(sender, world.accounts["customs2"].address),
     ]
     for attempt in attempts:

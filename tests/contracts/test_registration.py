@@ -190,13 +190,13 @@ def test_key_before_valid_from(world: World) -> None:
 
 def test_key_after_valid_until(world: World) -> None:
     now = world.now()
-    key = _exporter_key(world, 0, now + 100)
+    key = _exporter_key(world, 1, now + 100)
     advance_time(world.w3, 200)
     fp = fingerprint()
     with pytest.raises(ContractError) as e:
         world.registry.register(world.registry.sender(key), fp, 861, random_cid(), "R")
     check_error(
-        e.value, "KeyNotValid", Forbidden, key=key.address, validFrom=0, validUntil=now + 100
+        e.value, "KeyNotValid", Forbidden, key=key.address, validFrom=1, validUntil=now + 100
     )
     assert world.registry.document(fp) is None
 
@@ -222,11 +222,12 @@ def test_retired_key_keeps_what_it_signed(world: World) -> None:
     assert same_address(doc.issuer, exporter.address)
     assert doc.registered_at == registered_at
     assert r.key_valid_at(exporter.address, registered_at)
-    assert not r.key_valid_at(exporter.address, retired_at)
+    assert r.key_valid_at(exporter.address, retired_at)  # its retirement's second included
+    assert not r.key_valid_at(exporter.address, retired_at + 1)
 
     with pytest.raises(ContractError) as e:
         r.register(world.sender("exporter"), fingerprint(), 861, random_cid(), "R")
-    check_error(e.value, "KeyNotValid", Forbidden, key=exporter.address, validUntil=retired_at)
+    check_error(e.value, "KeyNotValid", Forbidden, key=exporter.address, validUntil=retired_at + 1)
 
     # The successor acts for the same organisation, including on the old key's document.
     r.register(r.sender(successor), fingerprint(), 861, random_cid(), "R")

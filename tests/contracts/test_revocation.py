@@ -28,7 +28,7 @@ def registered(world: World, role: str = "exporter") -> bytes:
 def second_key(world: World, org: str = "exporter") -> LocalAccount:
     key = new_key(world)
     world.registry.add_key(
-        world.sender("admin"), world.orgs[org], key.address, 0, world.now() + 10**6
+        world.sender("admin"), world.orgs[org], key.address, 1, world.now() + 10**6
     )
     return key
 

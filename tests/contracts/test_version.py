@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from ledger.chain.registry import CONTRACT_VERSION
 from tests.contracts.conftest import World
 
 pytestmark = pytest.mark.chain
 
 
 def test_version(world: World) -> None:
-    assert world.registry.version() == "1.0.0"
+    assert world.registry.version() == CONTRACT_VERSION == "1.1.0"

@@ -122,7 +122,7 @@ def make_world(
     for role, (name, country, kind) in ORGS.items():
         org_id, _ = registry.admit_organisation(a, name, country, kind)
         orgs[role] = org_id
-        registry.add_key(a, org_id, accounts[role].address, 0, now + 10 * YEAR)
+        registry.add_key(a, org_id, accounts[role].address, 1, now + 10 * YEAR)
     engine = new_engine() if new_engine is not None else make_engine(sqlite_url(tmp / "index.db"))
     store = BlockStore(tmp / "blocks")
     return World(w3, registry, accounts, orgs, sent.block_number, engine, store, tmp, new_engine)

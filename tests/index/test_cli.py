@@ -39,7 +39,7 @@ def test_index_commands(settings_env: None) -> None:
     registry = open_registry(settings)
     admin = registry.sender(deployer_account(settings))
     org_id, _ = registry.admit_organisation(admin, "Demo Exporter", "KZ", OrgKind.EXPORTER)
-    registry.add_key(admin, org_id, admin.address, 0, 2**40 - 1)
+    registry.add_key(admin, org_id, admin.address, 1, 2**40 - 1)
     for i in range(3):
         registry.register(admin, os.urandom(32), 861, RAW + os.urandom(32), f"SMGS-{i}")
     runner = CliRunner()

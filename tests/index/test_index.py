@@ -20,6 +20,7 @@ from ledger.chain.relay import RegisterRequest, sign_request
 from ledger.chain.sender import connect
 from ledger.cid import Cid
 from ledger.db import attestations, batch_members, batches, documents, events, keys, organisations
+from ledger.index.consistency import Checker, check_index
 from ledger.types import RevocationReason, Verdict
 from tests.databases import Databases
 from tests.index.conftest import RAW, World, dump, make_world, mine, revert, snapshot, start_anvil
@@ -448,3 +449,37 @@ def test_a_range_read_while_the_chain_reorganises_is_not_written(world: World) -
     indexer.sync()  # the reorganisation is found and rolled back
     assert not rows(world, documents)
     assert_same_as_fresh(world)
+
+
+def test_revoked_batch_revokes_every_member_still_registered(world: World) -> None:
+    """Members in rows of earlier ranges and of the same range as the revocation, recorded
+    or not, turn revoked with the batch; one revoked before keeps its own reason."""
+    r = world.registry
+    old, old_cid = world.put_manifest(3)
+    r.anchor_batch(world.sender("exporter"), old.tree().root, 3, old_cid)
+    r.record_batch_member(
+        world.sender("customs"), old.tree().root, old.entries[0].member(), old.tree().proof(0)
+    )
+    r.record_batch_member(
+        world.sender("customs"), old.tree().root, old.entries[2].member(), old.tree().proof(2)
+    )
+    r.revoke(world.sender("exporter"), bytes.fromhex(old.entries[2].fingerprint), 1)
+    indexer = world.indexer()
+    indexer.sync()
+    new, new_cid = world.put_manifest(2)
+    r.anchor_batch(world.sender("exporter"), new.tree().root, 2, new_cid)
+    r.revoke_batch(world.sender("exporter"), old.tree().root, RevocationReason.CANCELLED)
+    r.revoke_batch(world.sender("admin"), new.tree().root, RevocationReason.ISSUED_IN_ERROR)
+    indexer.sync()
+    first, second, third = (one(world, documents, fingerprint=e.fingerprint) for e in old.entries)
+    for doc in (first, second):
+        assert doc.status == "revoked" and doc.revoked_reason == RevocationReason.CANCELLED
+        assert doc.revoked_by == world.accounts["exporter"].address
+    assert third.status == "revoked" and third.revoked_reason == 1
+    for entry in new.entries:
+        doc = one(world, documents, fingerprint=entry.fingerprint)
+        assert doc.status == "revoked" and doc.revoked_by == world.accounts["admin"].address
+    assert {e.name for e in rows(world, events)} >= {"BatchRevoked"}
+    assert_same_as_fresh(world)
+    report = check_index(world.engine, Checker(r, world.store))
+    assert report.differences == []

@@ -106,7 +106,7 @@ def _build(kind: str, url: str) -> World:
     )
     a = registry.sender(admin)
     org_id, _ = registry.admit_organisation(a, "Proof Exporter LLP", "KZ", OrgKind.EXPORTER)
-    registry.add_key(a, org_id, exporter.address, 0, int(time.time()) + 10 * 365 * 86400)
+    registry.add_key(a, org_id, exporter.address, 1, int(time.time()) + 10 * 365 * 86400)
 
     fingerprints = [os.urandom(32) for _ in range(DOCUMENTS)]
     chain_id = w3.eth.chain_id

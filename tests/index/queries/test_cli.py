@@ -53,11 +53,11 @@ def deployed(
     registry = open_registry(settings)
     admin = registry.sender(deployer_account(settings))
     org_id, _ = registry.admit_organisation(admin, "Demo Exporter", "KZ", OrgKind.EXPORTER)
-    registry.add_key(admin, org_id, admin.address, 0, 2**40 - 1)
+    registry.add_key(admin, org_id, admin.address, 1, 2**40 - 1)
     customs = Account.create()
     fund(registry.w3, customs.address)
     customs_org, _ = registry.admit_organisation(admin, "Demo Customs", "AF", OrgKind.CUSTOMS)
-    registry.add_key(admin, customs_org, customs.address, 0, 2**40 - 1)
+    registry.add_key(admin, customs_org, customs.address, 1, 2**40 - 1)
     fps = []
     for i in range(3):
         fp = os.urandom(32)
