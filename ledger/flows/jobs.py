@@ -233,13 +233,20 @@ class Jobs:
         return int(block["timestamp"]), block["hash"].to_0x_hex()
 
     def _record_from_chain(self, job: Job) -> DocumentView:
-        """After a crash between mining and recording: find the registration's log on chain."""
+        """After a crash between mining and recording: find the registration's log on chain.
+        A node may answer "already registered" before its log can be found (a restarted
+        chain still mining what it restored): the job is then settled without an origin,
+        and the reconciler asks the contract again until it is final (or lost)."""
         fingerprint = "0x" + job.payload["fingerprint"]
         event = self.rt.registry.contract.events.DocumentRegistered()
         logs = event.get_logs(
             argument_filters={"fingerprint": fingerprint},
             from_block=self.rt.deployment.block_number,
         )
+        if not logs:
+            record = self.rt.registry.document(bytes.fromhex(job.payload["fingerprint"]))
+            at = record.registered_at if record is not None else int(time.time())
+            return views.registered(self.rt.engine, job, at, None)
         found = logs[-1]
         block = self.rt.w3.eth.get_block(found["blockNumber"])
         origin = Origin(

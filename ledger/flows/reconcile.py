@@ -166,9 +166,11 @@ def unconfirmed(rt: Runtime, job: Job) -> bool:
     if rt.chain_suspect():
         return True
     origin = _origin(job)
-    if origin is None:
-        return False
     try:
+        if origin is None:  # settled from the contract's word: does it still say so?
+            if job.kind == "batch":
+                return rt.registry.batch(bytes.fromhex(job.subject[2:])) is None
+            return rt.registry.document(bytes.fromhex(job.payload["fingerprint"])) is None
         block = rt.w3.eth.get_block(int(origin["block_number"]))
     except Exception:
         return True

@@ -41,8 +41,9 @@ def pending(engine: Engine, job: Job) -> DocumentView:
     )
 
 
-def registered(engine: Engine, job: Job, registered_at: int, origin: Origin) -> DocumentView:
-    """The record of a job whose transaction was mined at ``origin``."""
+def registered(engine: Engine, job: Job, registered_at: int, origin: Origin | None) -> DocumentView:
+    """The record of a job whose transaction was mined at ``origin`` (None: on chain, the
+    contract says, but where is not known yet)."""
     return replace(
         pending(engine, job), status="registered", registered_at=registered_at, origin=origin
     )

@@ -9,6 +9,7 @@ reorganisation. Nothing is mocked.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import signal
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from ledger.chain.snapshots import read_identity, read_snapshot, snapshot_dir, write_snapshot
 from tests.api.conftest import (
     Service,
     admit_signer,
@@ -228,3 +230,39 @@ def test_a_write_is_final_only_once_a_snapshot_of_the_local_chain_holds_it(
     assert not _on_chain(svc, sha), "the chain kept the block: the test lost nothing"
     wait_until(lambda: _on_chain(svc, sha), 30, "the lost registration to be sent again")
     assert _registrations_on_chain(svc, sha) == 1
+
+
+def _restore_state_ahead_of_its_blocks(svc: Service, ahead: bytes) -> None:
+    """Make the newest snapshot what a racing ``anvil_dumpState`` wrote before the
+    supervisor paused mining for it: the blocks of the newest snapshot, with the accounts
+    (contract storage) of ``ahead``, a later state."""
+    folder = svc.chain.folder
+    newest = sorted(snapshot_dir(folder).glob("*.snap"))[-1]
+    _, state = read_snapshot(newest)
+    mixed = json.loads(state)
+    mixed["accounts"] = json.loads(gzip.decompress(ahead))["accounts"]
+    identity = read_identity(folder)
+    assert identity is not None
+    write_snapshot(folder, gzip.compress(json.dumps(mixed).encode()), identity)
+
+
+def test_a_refusal_already_registered_with_no_log_settles_the_job(
+    fresh_svc: Callable[..., Service],
+) -> None:
+    """A chain restored from a state whose contract storage holds a registration whose block
+    (and log) it lacks refuses the re-send as "already registered" by the job's own issuer,
+    and no log can be found: the worker must settle the job from the contract's word instead
+    of failing on the missing log every round (the outbox never drained)."""
+    svc = fresh_svc(chain_stale_after=1.5)
+    _stop_dumping(svc)
+    _, doc = svc.registered()
+    sha = doc["sha256"]
+    ahead = bytes.fromhex(_rpc(svc, "anvil_dumpState")[2:])
+    _crash_and_restart(svc, lambda: _restore_state_ahead_of_its_blocks(svc, ahead))
+    wait_until(lambda: svc.rt.chain_ok(), 30, "the chain to answer again")
+    assert _on_chain(svc, sha) and _registrations_on_chain(svc, sha) == 0, "not reproduced"
+
+    wait_until(lambda: svc.http.get("/health").json()["pending"] == 0, 30, "nothing pending")
+    record = svc.http.get(f"/v1/documents/{sha}").json()["record"]
+    assert record["status"] == "registered" and record["origin"] is None  # the contract's word
+    assert _on_chain(svc, sha)
