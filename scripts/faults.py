@@ -15,7 +15,10 @@ document the chain does not hold as a false answer.
 
 At the end it waits for the service to drain its outbox and prints:
 
-- ``lost``: acknowledged documents not on chain;
+- ``lost``: acknowledged documents not on chain, counted apart as ``not_in_state`` (the
+  contract's ``getDocument`` does not know them) and ``no_log`` (no ``DocumentRegistered``
+  event: no block, receipt or evidence; a state restored ahead of its blocks says
+  registered for these);
 - ``duplicated``: documents with more than one ``DocumentRegistered`` event;
 - ``stuck``: jobs still pending 60 s after the last restart;
 - ``unreadable_state``: chain starts that failed (an unreadable state file);
@@ -25,7 +28,9 @@ At the end it waits for the service to drain its outbox and prints:
 - ``service_restart_seconds``: the same after a restart of the service (or of both), which
   includes the service's own start (imports, unlocking keystores).
 
-Everything it starts is stopped by PID at the end. Exit status 1 if a count is not 0.
+Everything it starts is stopped by PID at the end. Exit status 1 if a count is not 0; the
+run's folder (chain snapshots and log, service database, outbox and log) is then kept and
+its path printed (``--keep`` keeps it always), so a failing run can be examined.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -199,79 +205,108 @@ class Lab:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
-    with tempfile.TemporaryDirectory(prefix="tradeledger-faults-") as tmp:
-        lab = Lab(Path(tmp))
-        lab.settings.data_dir.mkdir(parents=True)
-        lab.start_chain()
+    tmp = tempfile.mkdtemp(prefix="tradeledger-faults-")
+    result: dict[str, Any] = {"folder": tmp}
+    try:
+        result.update(_run(args, rng, Path(tmp)))
+        return result
+    finally:
+        if not args.keep and result.get("clean"):
+            shutil.rmtree(tmp, ignore_errors=True)
+            result["folder"] = None
+
+
+def _run(args: argparse.Namespace, rng: random.Random, tmp: Path) -> dict[str, Any]:
+    lab = Lab(tmp)
+    lab.settings.data_dir.mkdir(parents=True)
+    lab.start_chain()
+    try:
+        ensure_deployed(lab.settings)
+        rt = Runtime.open(lab.settings)
         try:
-            ensure_deployed(lab.settings)
-            rt = Runtime.open(lab.settings)
-            try:
-                lab.token = str(ensure_demo(rt)["api_keys"]["exporter"])
-            finally:
-                rt.close()
-            lab.start_service()
-            if lab.wait_recovered(60) == float("inf"):
-                raise SystemExit("faults.py: the service did not start")
-            stop = threading.Event()
-            threads = [
-                threading.Thread(target=lab.client, args=(stop, i), daemon=True)
-                for i in range(args.clients)
-            ]
-            threads.append(
-                threading.Thread(target=lab.checker, args=(stop, lab.chain.url), daemon=True)
-            )
-            for t in threads:
-                t.start()
-            kills = (
-                ["chain"] * args.chain_kills
-                + ["service"] * args.service_kills
-                + ["both"] * args.both_kills
-            )
-            rng.shuffle(kills)
-            recovery = {"chain": 0.0, "service": 0.0, "both": 0.0}
-            for i, kind in enumerate(kills):
-                time.sleep(rng.uniform(0.5, 3.0))
-                if kind in ("chain", "both"):
-                    lab.kill_chain()
-                if kind in ("service", "both"):
-                    lab.kill_service()
-                time.sleep(rng.uniform(0.0, 1.0))
-                if kind in ("chain", "both"):
-                    lab.start_chain()
-                if kind in ("service", "both"):
-                    lab.start_service()
-                took = lab.wait_recovered(60)
-                recovery[kind] = max(recovery[kind], took)
-                print(f"kill {i + 1}/{len(kills)}: {kind}, recovered in {took:.1f} s", flush=True)
-            stop.set()
-            for t in threads:
-                t.join(timeout=40)
-            lab.wait_recovered(60)
-            health = lab.health() or {"pending": -1}
-            stuck = int(health["pending"])
-            lost, duplicated = count_lost_and_duplicated(lab)
-            return {
-                "kills": {
-                    "chain": args.chain_kills,
-                    "service": args.service_kills,
-                    "both": args.both_kills,
-                },
-                "clients": args.clients,
-                "acknowledged": len(lab.acked),
-                "lost": lost,
-                "duplicated": duplicated,
-                "stuck": stuck,
-                "unreadable_state": lab.unreadable_state,
-                "false_answers": len(lab.false_answers),
-                "recovery_seconds": round(recovery["chain"], 1),
-                "service_restart_seconds": round(max(recovery["service"], recovery["both"]), 1),
-            }
+            lab.token = str(ensure_demo(rt)["api_keys"]["exporter"])
         finally:
-            lab.stop()
+            rt.close()
+        lab.start_service()
+        if lab.wait_recovered(60) == float("inf"):
+            raise SystemExit("faults.py: the service did not start")
+        stop = threading.Event()
+        threads = [
+            threading.Thread(target=lab.client, args=(stop, i), daemon=True)
+            for i in range(args.clients)
+        ]
+        threads.append(
+            threading.Thread(target=lab.checker, args=(stop, lab.chain.url), daemon=True)
+        )
+        for t in threads:
+            t.start()
+        kills = (
+            ["chain"] * args.chain_kills
+            + ["service"] * args.service_kills
+            + ["both"] * args.both_kills
+        )
+        rng.shuffle(kills)
+        recovery = {"chain": 0.0, "service": 0.0, "both": 0.0}
+        for i, kind in enumerate(kills):
+            time.sleep(rng.uniform(0.5, 3.0))
+            if kind in ("chain", "both"):
+                lab.kill_chain()
+            if kind in ("service", "both"):
+                lab.kill_service()
+            time.sleep(rng.uniform(0.0, 1.0))
+            if kind in ("chain", "both"):
+                lab.start_chain()
+            if kind in ("service", "both"):
+                lab.start_service()
+            took = lab.wait_recovered(60)
+            recovery[kind] = max(recovery[kind], took)
+            print(f"kill {i + 1}/{len(kills)}: {kind}, recovered in {took:.1f} s", flush=True)
+        stop.set()
+        for t in threads:
+            t.join(timeout=40)
+        lab.wait_recovered(60)
+        health = lab.health() or {"pending": -1}
+        stuck = int(health["pending"])
+        not_in_state, no_log, duplicated = count_lost_and_duplicated(lab)
+        lost = not_in_state | no_log
+        figures = {
+            "kills": {
+                "chain": args.chain_kills,
+                "service": args.service_kills,
+                "both": args.both_kills,
+            },
+            "clients": args.clients,
+            "acknowledged": len(lab.acked),
+            "lost": len(lost),
+            "not_in_state": len(not_in_state),
+            "no_log": len(no_log),
+            "duplicated": duplicated,
+            "stuck": stuck,
+            "unreadable_state": lab.unreadable_state,
+            "false_answers": len(lab.false_answers),
+            "recovery_seconds": round(recovery["chain"], 1),
+            "service_restart_seconds": round(max(recovery["service"], recovery["both"]), 1),
+        }
+        if lost:
+            (tmp / "lost.txt").write_text(
+                "".join(
+                    f"{sha} {'no_log ' if sha in no_log else ''}"
+                    f"{'not_in_state' if sha in not_in_state else ''}\n"
+                    for sha in sorted(lost)
+                )
+            )
+        figures["clean"] = all(figures[c] == 0 for c in COUNTS)
+        return figures
+    finally:
+        lab.stop()
 
 
-def count_lost_and_duplicated(lab: Lab) -> tuple[int, int]:
+COUNTS = ("lost", "duplicated", "stuck", "unreadable_state", "false_answers")
+
+
+def count_lost_and_duplicated(lab: Lab) -> tuple[set[str], set[str], int]:
+    """The acknowledged fingerprints the contract's state lacks, those without a
+    ``DocumentRegistered`` log, and how many fingerprints have more than one log."""
     from collections import Counter
 
     from web3 import Web3
@@ -286,9 +321,10 @@ def count_lost_and_duplicated(lab: Lab) -> tuple[int, int]:
         from_block=deployment.block_number
     )
     counts = Counter(bytes(entry["args"]["fingerprint"]).hex() for entry in logs)
-    lost = sum(1 for sha in lab.acked if counts[sha] == 0)
+    no_log = {sha for sha in lab.acked if counts[sha] == 0}
+    not_in_state = {sha for sha in lab.acked if registry.document(bytes.fromhex(sha)) is None}
     duplicated = sum(1 for n in counts.values() if n > 1)
-    return lost, duplicated
+    return not_in_state, no_log, duplicated
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -299,6 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--json", action="store_true", help="print the figures as JSON only")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the run's folder even when all counts are 0"
+    )
     args = parser.parse_args(argv)
     result = run(args)
     result["seed"] = args.seed
@@ -307,8 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for key, value in result.items():
             print(f"{key:>18}: {value}")
-    counts = ("lost", "duplicated", "stuck", "unreadable_state", "false_answers")
-    return 0 if all(result[c] == 0 for c in counts) else 1
+    if result["folder"]:
+        print(f"faults.py: the run's folder is kept in {result['folder']}", file=sys.stderr)
+    return 0 if result["clean"] else 1
 
 
 if __name__ == "__main__":
