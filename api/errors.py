@@ -23,6 +23,7 @@ STATUS: list[tuple[type[errors.LedgerError], int]] = [
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.Forbidden, 403),
+    (errors.NotFinal, 425),
     (errors.Unavailable, 503),
     (errors.DeploymentError, 503),
     (errors.Misconfigured, 503),
@@ -36,6 +37,7 @@ MEANING = {
     404: "No such document, organisation, attestation or API key",
     409: "Conflicts with the current state (already registered, revoked, pending...)",
     413: "The upload is over the size limit",
+    425: "The answer rests on a block that is not final yet: ask again after Retry-After seconds",
     422: "The request is malformed or a value is out of range; `problems` says where",
     502: "Stored bytes do not match their fingerprint or CID",
     503: "The chain or the IPFS node is not answering: retry after Retry-After seconds",
@@ -62,6 +64,8 @@ async def ledger_error(request: Request, exc: Exception) -> JSONResponse:
         lang = answer_language(request, request.query_params.get("lang"))
         body["record"] = DocumentOut.of(exc.record, lang).model_dump(mode="json")
     headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
+    if isinstance(exc, errors.NotFinal):
+        headers = {"Retry-After": str(exc.retry_after)}
     if status == 401:
         headers = {"WWW-Authenticate": "Bearer"}
     return JSONResponse(body, status_code=status, headers=headers)
@@ -102,7 +106,11 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
         for problem in problems
     ]
     return JSONResponse(
-        {"detail": "invalid request: " + "; ".join(where), "error": "InvalidInput", "problems": problems},
+        {
+            "detail": "invalid request: " + "; ".join(where),
+            "error": "InvalidInput",
+            "problems": problems,
+        },
         status_code=422,
     )
 

@@ -9,6 +9,8 @@ what to do next. The API maps the categories to HTTP statuses in one handler::
     ├── Conflict               already registered, already revoked... (409)
     │   └── DataFolderBusy     another process owns the data folder or the database
     ├── Forbidden              wrong role, key outside its validity window (403)
+    ├── NotFinal               evidence asked for a block that is not final yet (425,
+    │                          Retry-After)
     ├── Unavailable            a backend is down or too slow: retry later (503)
     │   ├── ChainUnavailable
     │   └── StoreUnavailable
@@ -58,6 +60,15 @@ class DataFolderBusy(Conflict):
 
 class Forbidden(LedgerError):
     """The caller's key or role may not do this."""
+
+
+class NotFinal(LedgerError):
+    """What was asked for rests on a block that is not final yet; ``retry_after`` seconds
+    is when to ask again."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class Unavailable(LedgerError):

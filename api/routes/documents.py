@@ -267,11 +267,14 @@ def content(sha256: str, docs: DocumentsDep, actor: ActorDep) -> StreamingRespon
             "description": "The evidence bundle (version 1)",
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
-        **documented(422, 503),
+        **documented(422, 425, 503),
     },
 )
 def evidence(sha256: str, verifier: VerifierDep) -> Response:
-    """The evidence bundle: everything needed to re-verify the document against any node."""
+    """The evidence bundle: everything needed to re-verify the document against any node.
+
+    It names only final blocks: before its registration's (or an attestation's) block is
+    final, the answer is 425 with Retry-After, the seconds after which to ask again."""
     bundle = verifier.evidence_bundle(check_fingerprint(sha256))
     return JSONResponse(
         bundle,

@@ -8,9 +8,9 @@ still carry the recorded hash. If it does not, the transaction's receipt is aske
 reorganisation may have mined it in another block: the job then records that block); if
 the chain has no receipt, the job is pending again and is sent again, and every sender
 re-reads its nonce. A job whose block is buried under ``index_confirmations`` blocks and
-has stayed canonical for ``final_after`` seconds is ``final`` and no longer watched; on
-the local anvil, whose supervisor writes snapshots, its block must also be inside the newest
-written snapshot (a kill -9 loses what came after it).
+has stayed canonical for ``final_after`` seconds and whose block is final
+(``ledger.flows.finality``: on the local anvil, inside the newest written snapshot) is
+``final`` and no longer watched.
 Re-sending never registers twice: the contract refuses a second registration of the same
 fingerprint, and that refusal settles the job from the chain (``Jobs``).
 """
@@ -22,8 +22,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from ledger.chain import durable_block
-from ledger.flows import views
+from ledger.flows import finality, views
 from ledger.flows.outbox import DONE, EXPIRED, PENDING, Job
 from ledger.flows.runtime import Runtime
 from ledger.index import DocumentView
@@ -57,10 +56,8 @@ class Reconciler:
         origins = {job.job_id: _origin(job) for job in jobs}
         wanted = {o["block_number"] for o in origins.values() if o and o["block_number"] <= head}
         canonical = self._hashes(wanted)
-        final_block = head - self.rt.settings.index_confirmations
-        durable = self._durable()
-        if durable is not None:
-            final_block = min(final_block, durable)
+        final_block = finality.final_block(self.rt, head)
+        durable = finality.local_durable(self.rt)
         now = time.time()
         final: list[int] = []
         lost: list[tuple[Job, str]] = []
@@ -97,12 +94,6 @@ class Reconciler:
         if lost:
             self.rt.registry.resync_senders()
         return len(lost)
-
-    def _durable(self) -> int | None:
-        """The newest block a local snapshot holds (None: not a supervised local chain)."""
-        if self.rt.settings.chain != "anvil":
-            return None
-        return durable_block(self.rt.settings.chain_dir)
 
     def _hashes(self, numbers: Iterable[int]) -> dict[int, str]:
         """The canonical hashes of blocks ``numbers`` (absent ones left out)."""

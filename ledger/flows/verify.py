@@ -20,6 +20,7 @@ from web3 import Web3
 
 from ledger.errors import ChainUnavailable, InvalidInput, LedgerError, Unavailable
 from ledger.flows.bundlecheck import OtherDeployment, check_bundle
+from ledger.flows.finality import require_final
 from ledger.flows.intake import check_fingerprint
 from ledger.flows.reconcile import unconfirmed
 from ledger.flows.runtime import Runtime
@@ -159,6 +160,9 @@ class Verifier:
         if result.record is None or result.record.origin is None:
             raise InvalidInput(f"document {sha256} is not registered on chain: no evidence to give")
         record, origin = result.record, result.record.origin
+        require_final(self.rt, origin.block_number, f"the registration of {sha256}")
+        for att in result.attestations:
+            require_final(self.rt, att.origin.block_number, f"attestation {att.attestation_id}")
         return {
             "version": BUNDLE_VERSION,
             "sha256": record.sha256,

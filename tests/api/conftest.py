@@ -48,6 +48,18 @@ def wait_until(condition: Callable[[], bool], timeout: float = 20.0, what: str =
         time.sleep(0.05)
 
 
+def evidence(service: Service, sha256: str, timeout: float = 30.0) -> Response:
+    """``GET /v1/documents/{sha256}/evidence`` once its blocks are final (425 before)."""
+    got: dict[str, Response] = {}
+
+    def final() -> bool:
+        got["r"] = service.http.get(f"/v1/documents/{sha256}/evidence")
+        return got["r"].status_code != 425
+
+    wait_until(final, timeout, f"the evidence of {sha256} (its block final)")
+    return got["r"]
+
+
 def doc_bytes(label: str = "") -> bytes:
     """A document no other test registers: a short text with random bytes in it."""
     return f"Certificate of origin {label} ".encode() + os.urandom(24).hex().encode()

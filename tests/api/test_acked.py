@@ -25,6 +25,7 @@ from tests.api.conftest import (
     Service,
     admit_signer,
     doc_bytes,
+    evidence,
     post_relay,
     signed_request,
     wait_until,
@@ -264,5 +265,32 @@ def test_a_refusal_already_registered_with_no_log_settles_the_job(
 
     wait_until(lambda: svc.http.get("/health").json()["pending"] == 0, 30, "nothing pending")
     record = svc.http.get(f"/v1/documents/{sha}").json()["record"]
-    assert record["status"] == "registered" and record["origin"] is None  # the contract's word
+    assert record["status"] == "registered" and record["block_number"] is None  # contract's word
     assert _on_chain(svc, sha)
+
+
+def test_evidence_names_only_final_blocks_and_says_when_it_will_be_ready(
+    fresh_svc: Callable[..., Service],
+) -> None:
+    """Issue 13 item 4: on the local chain a block is final once a written snapshot holds
+    it; before that the evidence bundle is refused with 425, a message saying when to ask
+    again and Retry-After (a bundle naming a block a kill -9 can still take away is no
+    evidence)."""
+    svc = fresh_svc()
+    _stop_dumping(svc)
+    _, doc = svc.registered()
+    sha = doc["sha256"]
+    svc.indexed(sha)
+    r = svc.http.get(f"/v1/documents/{sha}/evidence")
+    assert r.status_code == 425, r.text
+    assert "not final yet" in r.json()["detail"] and "ask again" in r.json()["detail"]
+    assert int(r.headers["Retry-After"]) >= 1
+    assert svc.verdict(sha)["verdict"] == "VALID"  # verification does not wait for finality
+
+    svc.chain.stop()  # a last snapshot on the way out: now it holds the block
+    svc.chain.state_interval = 1
+    svc.chain.start()
+    r = evidence(svc, sha)
+    assert r.status_code == 200, r.text
+    record = svc.http.get(f"/v1/documents/{sha}").json()["record"]
+    assert r.json()["block_number"] == record["block_number"]

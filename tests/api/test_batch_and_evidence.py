@@ -14,7 +14,7 @@ from ledger.chain.merkle import verify as verify_proof
 from ledger.chain.sender import connect
 from ledger.cid import Cid
 from ledger.flows.verify import Verdict, check_bundle_on_chain
-from tests.api.conftest import Service, doc_bytes
+from tests.api.conftest import Service, doc_bytes, evidence
 
 pytestmark = pytest.mark.chain
 
@@ -29,7 +29,7 @@ def _member(rec: dict[str, Any]) -> BatchMember:
 
 
 def _bundle(svc: Service, sha256: str) -> dict[str, Any]:
-    r = svc.http.get(f"/v1/documents/{sha256}/evidence")
+    r = evidence(svc, sha256)
     assert r.status_code == 200, r.text
     bundle: dict[str, Any] = r.json()
     return bundle

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from ledger.chain.keys import load_key
-from tests.api.conftest import Service, doc_bytes, wait_until
+from tests.api.conftest import Service, doc_bytes, evidence, wait_until
 
 pytestmark = pytest.mark.chain
 
@@ -88,7 +88,7 @@ def test_register_read_content_and_verify(svc: Service) -> None:
 def test_verify_file_with_bundle_and_bundle_alone(svc: Service) -> None:
     content, rec = svc.registered()
     svc.indexed(rec["sha256"])
-    bundle = svc.http.get(f"/v1/documents/{rec['sha256']}/evidence")
+    bundle = evidence(svc, rec["sha256"])
     assert bundle.status_code == 200
     assert bundle.headers["content-disposition"].endswith('.evidence.json"')
     data = bundle.json()

@@ -126,7 +126,11 @@ def test_evidence_bundle_rechecked_on_chain_without_the_service(
     )
     assert result.exit_code == 0, result.output
     bundle_file = tmp_path / "phyto.evidence.json"
+    deadline = time.monotonic() + 30
     result = cli("evidence", str(doc), "-o", str(bundle_file))
+    while "not final yet" in result.output and time.monotonic() < deadline:
+        time.sleep(0.2)  # the CLI says when to ask again: its block is not in a snapshot yet
+        result = cli("evidence", str(doc), "-o", str(bundle_file))
     assert result.exit_code == 0, result.output
     bundle = json.loads(bundle_file.read_text())
     assert bundle["sha256"] == hash_file(doc).sha256

@@ -72,7 +72,14 @@ def test_evidence_bundle_and_its_document(page: Any, service: Service) -> None:
     content = doc("bundle")
     sha = service.register(content)["sha256"]
     with service.api() as c:
-        bundle = c.get(f"/v1/documents/{sha}/evidence").content
+        got: dict[str, Any] = {}
+
+        def final() -> bool:  # 425 until its block is final (in a snapshot)
+            got["r"] = c.get(f"/v1/documents/{sha}/evidence")
+            return bool(got["r"].status_code != 425)
+
+        wait_for(final, 30, "the evidence bundle")
+        bundle = got["r"].content
     page.goto("/")
     choose_file(page, "#file", ("doc.pdf", content), ("doc.evidence.json", bundle))
     assert verdict(page) == "VALID"
