@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import requests
 from eth_account.signers.local import LocalAccount
+from eth_keys.datatypes import PrivateKey
 from sqlalchemy import Engine
 from web3 import HTTPProvider, Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
@@ -183,6 +184,16 @@ class Runtime:
             if a.role != Role.ADMIN and a.signing_key is not None
         ]
         check_held_keys(self.settings, self.registry, bindings)
+
+    def held_public_keys(self, org_id: int) -> dict[str, bytes]:
+        """The public keys (64 bytes) of organisation ``org_id``'s signing keys that this
+        gateway holds (bound to its API keys), by checksummed address."""
+        held: dict[str, bytes] = {}
+        for actor in self.api_keys.list():
+            if actor.org_id == org_id and actor.signing_key is not None:
+                account = self.account(actor.signing_key)
+                held[account.address] = PrivateKey(account.key).public_key.to_bytes()
+        return held
 
     def sender(self, keystore: str) -> Sender:
         return self.registry.sender(self.account(keystore))
