@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     inspect,
@@ -164,6 +165,18 @@ sync_state = Table(
     # where indexing started (the deployment block) and its hash: a reset chain changes it
     Column("start_block", BigInteger, nullable=False),
     Column("start_hash", String(66), nullable=False),
+)
+
+credential_status = Table(
+    "credential_status",
+    metadata,
+    # the bit of a document's credential in its issuing organisation's status list: given
+    # once, when its first credential is issued, and never reused (not an index table: an
+    # index rebuild keeps it, so credentials already issued keep pointing at their bit)
+    Column("fingerprint", String(64), primary_key=True),
+    Column("org_id", Integer, nullable=False),
+    Column("list_index", Integer, nullable=False),
+    UniqueConstraint("org_id", "list_index"),
 )
 
 api_keys = Table(

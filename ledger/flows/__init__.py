@@ -6,7 +6,8 @@ organisation refuses to do for another; ``documents`` holds the document
 flows (``intake`` checks what callers send, ``uploads`` stores it, ``jobs`` submits it
 through the durable ``outbox``, ``reconcile`` keeps what was acknowledged on the canonical
 chain until it is final, ``views`` shows acknowledged work); ``verify`` answers
-verdicts and evidence bundles; ``did`` gives each organisation a did:web document; ``demo`` sets up demo organisations.
+verdicts and evidence bundles; ``did`` gives each organisation a did:web document, ``credentials`` each registration a
+Verifiable Credential and each organisation a revocation status list; ``demo`` sets up demo organisations.
 
 Imports everything below it (chain, content, index, shared modules); knows nothing of HTTP.
 """
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from ledger.surface import lazy, names
 
 SURFACE = {
+    "credentials": ["decode_bits", "issue", "status_list"],
     "demo": ["ensure_demo"],
     "did": ["did_document", "did_of", "did_url"],
     "documents": [
@@ -39,6 +41,7 @@ __all__ = names(SURFACE)
 __getattr__ = lazy(__name__, SURFACE, globals())
 
 if TYPE_CHECKING:
+    from ledger.flows.credentials import decode_bits, issue, status_list
     from ledger.flows.demo import ensure_demo
     from ledger.flows.did import did_document, did_of, did_url
     from ledger.flows.documents import (
