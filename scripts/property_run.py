@@ -10,13 +10,15 @@ Hypothesis state machine of tests/contracts/ledger_machine.py (random registrati
 registrations, revocations, supersessions, attestations and their revocations, nonce
 raises; each call's result or exact custom error predicted by a model, the chain compared
 with the model after every step) until at least ``--calls`` contract calls were made.
-Prints the calls per operation, the refused ones, the examples run and the time taken.
+Prints its progress after each round of examples, then the calls per operation, the
+refused ones, the examples run and the time taken.
 The exit status is 1 if a property failed (Hypothesis prints the shrunk failing sequence).
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 import time
@@ -51,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=10_000, help="contract calls at least")
     parser.add_argument("--steps", type=int, default=50, help="steps per example")
     args = parser.parse_args(argv)
+    # SIGTERM ends the run like Ctrl-C, so that the anvil it started is stopped too
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     with tempfile.TemporaryDirectory(prefix="property-run-") as folder:
         local = LocalChain("anvil", free_port(), Path(folder), persistent=False)
@@ -107,6 +112,11 @@ def _run(url: str, wanted: int, steps: int) -> int:
             failed = True
             break
         examples += batch
+        print(
+            f"... {sum(setup.calls.values())} calls, {examples} examples, "
+            f"{time.monotonic() - started:.0f} s",
+            flush=True,
+        )
     elapsed = time.monotonic() - started
     calls = setup.calls
     print(f"contract {registry.version()} on anvil {url}")
