@@ -132,9 +132,7 @@ contract TradeDocumentLedger is Organisations, EIP712 {
         if (!MerkleProof.verifyCalldata(proof, root, _leaf(member))) {
             revert InvalidMerkleProof(root, member.fingerprint);
         }
-        _requireUnregistered(member.fingerprint);
-        _documents[member.fingerprint] =
-            Document(batch.issuer, batch.anchoredAt, member.docType, DocStatus.Registered);
+        _store(_unregistered(member.fingerprint), batch.issuer, batch.anchoredAt, member.docType);
         emit BatchMemberRecorded(member.fingerprint, root, member.docType, member.cidPrefix, member.cidDigest);
     }
 
@@ -188,8 +186,14 @@ contract TradeDocumentLedger is Organisations, EIP712 {
         if (verdict == Verdict.None) revert InvalidVerdict();
         _activeDocument(fingerprint);
         id = keccak256(abi.encode(fingerprint, msg.sender, verdict, keccak256(bytes(customsRef)), block.timestamp));
-        if (_attestations[id].attester != address(0)) revert AttestationAlreadyRecorded(id);
-        _attestations[id] = Attestation(msg.sender, uint40(block.timestamp), verdict, false);
+        Attestation storage attestation = _attestations[id];
+        if (attestation.attester != address(0)) revert AttestationAlreadyRecorded(id);
+        // One SSTORE into the unused slot, packed as {Attestation}: attester in bits 0-159,
+        // attestedAt 160-199, verdict 200-207, revoked (false) 208-215.
+        uint256 packed = uint256(uint160(msg.sender)) | (uint256(uint40(block.timestamp)) << 160) | (uint256(verdict) << 200);
+        assembly ("memory-safe") {
+            sstore(attestation.slot, packed)
+        }
         emit AttestationRecorded(id, fingerprint, msg.sender, verdict, customsRef);
     }
 
@@ -246,8 +250,7 @@ contract TradeDocumentLedger is Organisations, EIP712 {
         string calldata consignmentRef
     ) private {
         _checkFields(fingerprint, docType, cidPrefix);
-        _requireUnregistered(fingerprint);
-        _documents[fingerprint] = Document(issuer, uint40(block.timestamp), docType, DocStatus.Registered);
+        _store(_unregistered(fingerprint), issuer, uint40(block.timestamp), docType);
         emit DocumentRegistered(fingerprint, issuer, docType, cidPrefix, cidDigest, consignmentRef);
     }
 
@@ -263,9 +266,23 @@ contract TradeDocumentLedger is Organisations, EIP712 {
         if (metadataCid.length != 0) emit DocumentMetadataAnchored(fingerprint, metadataCid);
     }
 
-    function _requireUnregistered(bytes32 fingerprint) private view {
-        Document storage doc = _documents[fingerprint];
+    /// @dev The record slot of `fingerprint`, which must be unused.
+    function _unregistered(bytes32 fingerprint) private view returns (Document storage doc) {
+        doc = _documents[fingerprint];
         if (doc.status != DocStatus.None) revert DocumentAlreadyRegistered(fingerprint, doc.issuer, doc.registeredAt);
+    }
+
+    /// @dev Writes a new record into its (unused, all-zero) slot in one SSTORE, without reading
+    /// the slot again as a struct assignment would. The packing is {Document}'s: issuer in bits
+    /// 0-159, registeredAt 160-199, docType 200-215, status 216-223.
+    function _store(Document storage doc, address issuer, uint40 registeredAt, uint16 docType) private {
+        uint256 registered = uint256(uint8(DocStatus.Registered));
+        assembly ("memory-safe") {
+            sstore(
+                doc.slot,
+                or(or(issuer, shl(160, registeredAt)), or(shl(200, docType), shl(216, registered)))
+            )
+        }
     }
 
     function _activeDocument(bytes32 fingerprint) private view returns (Document storage doc) {
