@@ -21,8 +21,16 @@ def iso(ts: int | None) -> str | None:
 
 
 def as_utc(moment: datetime) -> datetime:
-    """``moment`` with its offset honoured, or read as UTC when it has none."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    """``moment`` with its offset honoured, or read as UTC when it has none; a time whose
+    offset takes it outside the years 1-9999 is ``InvalidInput``."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(
+            f"{moment.isoformat()} is outside the years 1 to 9999 once its offset is applied"
+        ) from None
 
 
 @overload

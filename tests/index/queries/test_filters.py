@@ -336,3 +336,17 @@ def test_documents_attested_twice_alike_appear_once(databases: Databases, limit:
     )
     got = all_pages(lambda c: queries.find_documents(engine, ranged, c, limit), "sha256")
     assert got == expected_docs(data, ranged) and a["fingerprint"] in got
+
+
+def test_a_time_outside_the_calendar_once_its_offset_is_applied_is_invalid_input() -> None:
+    # found by the schema fuzzer: from=0001-01-01T00:01:01+03:03 answered 500
+    from datetime import datetime
+
+    from ledger import times
+    from ledger.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="outside the years 1 to 9999"):
+        times.unix(datetime.fromisoformat("0001-01-01T00:01:01+03:03"))
+    with pytest.raises(InvalidInput, match="outside the years 1 to 9999"):
+        times.parse("9999-12-31T23:59:59-01:00")
+    assert times.parse("2026-10-01T13:00:00+04:30") == times.parse("2026-10-01T08:30:00Z")
