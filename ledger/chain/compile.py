@@ -84,7 +84,14 @@ def standard_input() -> dict[str, Any]:
         "settings": {
             **COMPILER["settings"],
             "outputSelection": {
-                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+                "*": {
+                    "*": [
+                        "abi",
+                        "evm.bytecode.object",
+                        "evm.deployedBytecode.object",
+                        "storageLayout",
+                    ]
+                }
             },
         },
     }
@@ -120,6 +127,7 @@ def compile_contracts(solc_binary: Path | None = None) -> dict[str, dict[str, An
             "abi": out["abi"],
             "bytecode": "0x" + out["evm"]["bytecode"]["object"],
             "deployedBytecode": "0x" + out["evm"]["deployedBytecode"]["object"],
+            "storageLayout": out["storageLayout"],
         }
     return artifacts
 

@@ -5,7 +5,8 @@
 flows (``intake`` checks what callers send, ``uploads`` stores it, ``jobs`` submits it
 through the durable ``outbox``, ``reconcile`` keeps what was acknowledged on the canonical
 chain until it is final, ``views`` shows acknowledged work); ``verify`` answers
-verdicts and evidence bundles; ``demo`` sets up demo organisations.
+verdicts and evidence bundles, ``bundleproofs`` adds a v2 bundle's offline proofs and
+``offline`` checks them with no network; ``demo`` sets up demo organisations.
 
 Imports everything below it (chain, content, index, shared modules); knows nothing of HTTP.
 """
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from ledger.surface import lazy, names
 
 SURFACE = {
+    "bundleproofs": ["prove_bundle"],
     "demo": ["ensure_demo"],
     "documents": [
         "BatchRegistration",
@@ -27,6 +29,7 @@ SURFACE = {
     ],
     "identity": ["Action", "Actor", "ApiKeys", "Role", "Unauthenticated", "authorise"],
     "intake": ["Upload", "check_consignment_ref", "check_fingerprint"],
+    "offline": ["check_bundle_offline"],
     "outbox": ["Outbox"],
     "runtime": ["Runtime"],
     "uploads": ["TooLarge"],
@@ -36,6 +39,7 @@ __all__ = names(SURFACE)
 __getattr__ = lazy(__name__, SURFACE, globals())
 
 if TYPE_CHECKING:
+    from ledger.flows.bundleproofs import prove_bundle
     from ledger.flows.demo import ensure_demo
     from ledger.flows.documents import (
         BatchRegistration,
@@ -46,6 +50,7 @@ if TYPE_CHECKING:
     )
     from ledger.flows.identity import Action, Actor, ApiKeys, Role, Unauthenticated, authorise
     from ledger.flows.intake import Upload, check_consignment_ref, check_fingerprint
+    from ledger.flows.offline import check_bundle_offline
     from ledger.flows.outbox import Outbox
     from ledger.flows.runtime import Runtime
     from ledger.flows.uploads import TooLarge

@@ -27,6 +27,7 @@ from ledger.index import AttestationView, DocumentView, HistoryEntry, records
 from ledger.types import RevocationReason
 
 BUNDLE_VERSION = 1
+BUNDLE_VERSIONS = (1, 2)  # 2 adds offline proofs (ledger.flows.bundleproofs)
 
 
 class Verdict(StrEnum):
@@ -46,6 +47,8 @@ class Verification:
     indexed_block: int | None = None
     chain_head: int | None = None
     tampered: list[str] = field(default_factory=list)  # the bundle's fields the chain contradicts
+    as_of_block: int | None = None  # offline: the checkpoint's block the status is proven at
+    as_of_time: int | None = None  # and its time
 
 
 class Verifier:
@@ -137,7 +140,7 @@ class Verifier:
     def bundle(self, bundle: dict[str, Any], file_sha256: str | None = None) -> Verification:
         """Check an evidence bundle (and, if given, the presented file's hash) against the
         chain this service trusts: the same check as ``tradeledger verify --bundle --rpc``."""
-        claimed = _bundle_fingerprint(bundle)
+        claimed = bundle_fingerprint(bundle)
         if file_sha256 is not None and file_sha256 != claimed:
             return Verification(
                 Verdict.INVALID,
@@ -211,14 +214,15 @@ def judge(record: DocumentView) -> list[str]:
     return reasons
 
 
-def _bundle_fingerprint(bundle: dict[str, Any]) -> str:
+def bundle_fingerprint(bundle: dict[str, Any]) -> str:
+    """The fingerprint an evidence bundle (version 1 or 2) is about."""
     if (
         not isinstance(bundle, dict)
-        or bundle.get("version") != BUNDLE_VERSION
+        or bundle.get("version") not in BUNDLE_VERSIONS
         or "sha256" not in bundle
     ):
         raise InvalidInput(
-            "not an evidence bundle: expected a JSON object with version 1 and sha256"
+            "not an evidence bundle: expected a JSON object with version 1 or 2 and sha256"
         )
     return check_fingerprint(str(bundle["sha256"]))
 
@@ -232,7 +236,7 @@ def check_bundle_on_chain(
     bundle that the chain contradicts makes it INVALID, "tampered: <field>". ``trusted`` is
     the (chain id, contract) of the ledger to trust: a bundle of another is INVALID.
     """
-    sha256 = _bundle_fingerprint(bundle)
+    sha256 = bundle_fingerprint(bundle)
     try:
         checked = check_bundle(bundle, sha256, w3, trusted)
     except OtherDeployment as exc:
