@@ -27,9 +27,16 @@ from ledger.chain import verify_merkle_proof as verify_batch_proof
 from ledger.cid import Cid
 from ledger.doctypes import DOCUMENT_TYPES
 from ledger.errors import InvalidInput, ProofInvalid, ProofStale
-from ledger.flows.bundlecheck import _STATUS_THEN, Tampered, _cid_or_none, _norm
+from ledger.flows.answers import (
+    STATUS_THEN,
+    Tampered,
+    Verdict,
+    Verification,
+    bundle_fingerprint,
+    cid_or_none,
+    norm,
+)
 from ledger.flows.bundleproofs import BUNDLE_V2, status_slots
-from ledger.flows.verify import Verdict, Verification, bundle_fingerprint
 from ledger.index import AttestationView, DocumentView, Issuer, Origin
 from ledger.proofs import (
     Anchor,
@@ -73,7 +80,7 @@ def check_bundle_offline(bundle: dict[str, Any], trust: TrustFile, now: int) -> 
             sha256,
         )
     chain, contract = bundle.get("chain_id"), str(bundle.get("contract", ""))
-    if chain != trust.chain_id or _norm(contract) != "0x" + trust.contract.hex():
+    if chain != trust.chain_id or norm(contract) != "0x" + trust.contract.hex():
         return Verification(
             Verdict.INVALID,
             [
@@ -147,7 +154,7 @@ class _Offline:
         self.problems: list[str] = []
 
     def differs(self, field: str, claimed: Any, actual: Any) -> None:
-        if _norm(claimed) != _norm(actual):
+        if norm(claimed) != norm(actual):
             self.tampered.append(
                 Tampered(field, f"the bundle says {claimed!r}, the proofs say {actual!r}")
             )
@@ -253,7 +260,7 @@ class _Offline:
                     fp,
                 ):
                     meta = decode_event(_events()["DocumentMetadataAnchored"], other)
-                    metadata = _cid_or_none(bytes(meta["metadataCid"]))
+                    metadata = cid_or_none(bytes(meta["metadataCid"]))
             event = {
                 "issuer": str(args["issuer"]),
                 "doc_type": int(args["docType"]),
@@ -326,7 +333,7 @@ class _Offline:
         elif state == DocStatus.NONE:
             state = DocStatus.REGISTERED  # a batch member never recorded on its own
         then = str(self.bundle.get("status_when_issued", "registered"))
-        if then not in _STATUS_THEN[state]:
+        if then not in STATUS_THEN[state]:
             self.tampered.append(
                 Tampered(
                     "status_when_issued",
@@ -382,7 +389,7 @@ class _Offline:
         ):
             raise _Broken(f"proofs.{field}.event", "the proven event is not an attestation")
         args = decode_event(_events()["AttestationRecorded"], log)
-        if "0x" + bytes(args["id"]).hex() != _norm(att_id) or bytes(args["fingerprint"]).hex() != (
+        if "0x" + bytes(args["id"]).hex() != norm(att_id) or bytes(args["fingerprint"]).hex() != (
             self.sha256
         ):
             raise _Broken(
@@ -405,7 +412,7 @@ class _Offline:
                 Tampered(f"{field}.revoked", "the bundle says revoked, the proofs say not")
             )
         return AttestationView(
-            _norm(att_id),
+            norm(att_id),
             self.sha256,
             verdict,
             str(args["customsRef"]),

@@ -12,43 +12,18 @@ runs the same check against the chain the service trusts.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, replace
-from enum import StrEnum
+from dataclasses import asdict, replace
 from typing import Any
 
 from web3 import Web3
 
 from ledger.errors import ChainUnavailable, InvalidInput, LedgerError, Unavailable
+from ledger.flows.answers import BUNDLE_VERSION, Verdict, Verification, bundle_fingerprint
 from ledger.flows.bundlecheck import OtherDeployment, check_bundle
-from ledger.flows.intake import check_fingerprint
 from ledger.flows.reconcile import unconfirmed
 from ledger.flows.runtime import Runtime
-from ledger.index import AttestationView, DocumentView, HistoryEntry, records
+from ledger.index import AttestationView, DocumentView, records
 from ledger.types import RevocationReason
-
-BUNDLE_VERSION = 1
-BUNDLE_VERSIONS = (1, 2)  # 2 adds offline proofs (ledger.flows.bundleproofs)
-
-
-class Verdict(StrEnum):
-    VALID = "VALID"
-    INVALID = "INVALID"
-    UNVERIFIABLE = "UNVERIFIABLE"
-
-
-@dataclass(frozen=True)
-class Verification:
-    verdict: Verdict
-    reasons: list[str]
-    sha256: str
-    record: DocumentView | None = None
-    attestations: list[AttestationView] = field(default_factory=list)
-    history: list[HistoryEntry] = field(default_factory=list)
-    indexed_block: int | None = None
-    chain_head: int | None = None
-    tampered: list[str] = field(default_factory=list)  # the bundle's fields the chain contradicts
-    as_of_block: int | None = None  # offline: the checkpoint's block the status is proven at
-    as_of_time: int | None = None  # and its time
 
 
 class Verifier:
@@ -212,19 +187,6 @@ def judge(record: DocumentView) -> list[str]:
     ):
         reasons.append(f"issuer not authorised at the time: key {issuer.key} was not valid at {at}")
     return reasons
-
-
-def bundle_fingerprint(bundle: dict[str, Any]) -> str:
-    """The fingerprint an evidence bundle (version 1 or 2) is about."""
-    if (
-        not isinstance(bundle, dict)
-        or bundle.get("version") not in BUNDLE_VERSIONS
-        or "sha256" not in bundle
-    ):
-        raise InvalidInput(
-            "not an evidence bundle: expected a JSON object with version 1 or 2 and sha256"
-        )
-    return check_fingerprint(str(bundle["sha256"]))
 
 
 def check_bundle_on_chain(
