@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from api import errors, pages
-from api.routes import admin, audit, documents, health, verify
+from api.routes import admin, audit, dids, documents, health, verify
 from ledger.config import Settings, get_settings
 from ledger.flows import Documents, Runtime, Verifier
 
@@ -33,8 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtime = rt
         app.state.documents = docs
         app.state.verifier = Verifier(rt)
-        rt.start(outbox_worker=docs.resume_pending)
         try:
+            rt.start(outbox_worker=docs.resume_pending)  # may refuse: a gateway's wrong keys
             yield
         finally:
             rt.close()
@@ -49,6 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (documents, verify, audit, admin, health, pages):
+    for module in (documents, verify, audit, admin, dids, health, pages):
         app.include_router(module.router)
     return app

@@ -17,7 +17,7 @@ from ledger import times
 from ledger.chain import create_key, fund_from_dev_account
 from ledger.db import keys, organisations
 from ledger.errors import ContractError, InvalidInput, Unavailable
-from ledger.flows import Action, Role, authorise
+from ledger.flows import Action, Role, authorise, refuse_other
 from ledger.types import MAX_ORG_ID, OrgKind
 
 router = APIRouter(
@@ -94,6 +94,7 @@ def add_key(
     if body.address is not None:
         address = Web3.to_checksum_address(body.address)
     else:
+        refuse_other(rt.settings.organisation, org_id, "generate and hold signing keys")
         keystore, account = create_key(rt.settings, f"org-{org_id}")
         rt.keep(keystore, account)
         address = account.address

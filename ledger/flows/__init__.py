@@ -1,12 +1,14 @@
 """The flows: what users do, read top to bottom, over every part built once.
 
 ``runtime`` builds the long-lived parts from the settings and runs the background threads;
-``identity`` says who calls and what each role may do; ``documents`` holds the document
+``identity`` says who calls and what each role may do, ``gateway`` what a gateway of one
+organisation refuses to do for another; ``documents`` holds the document
 flows (``intake`` checks what callers send, ``uploads`` stores it, ``jobs`` submits it
 through the durable ``outbox``, ``reconcile`` keeps what was acknowledged on the canonical
 chain until it is final, ``views`` shows acknowledged work); ``verify`` answers
 verdicts and evidence bundles, ``bundleproofs`` adds a v2 bundle's offline proofs and
-``offline`` checks them with no network; ``demo`` sets up demo organisations.
+``offline`` checks them with no network; ``did`` gives each organisation a did:web
+document; ``demo`` sets up demo organisations.
 
 Imports everything below it (chain, content, index, shared modules); knows nothing of HTTP.
 """
@@ -20,6 +22,7 @@ from ledger.surface import lazy, names
 SURFACE = {
     "bundleproofs": ["prove_bundle"],
     "demo": ["ensure_demo"],
+    "did": ["did_document", "did_of", "did_url"],
     "documents": [
         "BatchRegistration",
         "DocumentDetails",
@@ -27,6 +30,7 @@ SURFACE = {
         "Documents",
         "Registration",
     ],
+    "gateway": ["OtherOrganisation", "refuse_other"],
     "identity": ["Action", "Actor", "ApiKeys", "Role", "Unauthenticated", "authorise"],
     "intake": ["Upload", "check_consignment_ref", "check_fingerprint"],
     "offline": ["check_bundle_offline"],
@@ -41,6 +45,7 @@ __getattr__ = lazy(__name__, SURFACE, globals())
 if TYPE_CHECKING:
     from ledger.flows.bundleproofs import prove_bundle
     from ledger.flows.demo import ensure_demo
+    from ledger.flows.did import did_document, did_of, did_url
     from ledger.flows.documents import (
         BatchRegistration,
         DocumentDetails,
@@ -48,6 +53,7 @@ if TYPE_CHECKING:
         Documents,
         Registration,
     )
+    from ledger.flows.gateway import OtherOrganisation, refuse_other
     from ledger.flows.identity import Action, Actor, ApiKeys, Role, Unauthenticated, authorise
     from ledger.flows.intake import Upload, check_consignment_ref, check_fingerprint
     from ledger.flows.offline import check_bundle_offline

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import requests
 from eth_account.signers.local import LocalAccount
+from eth_keys.datatypes import PrivateKey
 from sqlalchemy import Engine
 from web3 import HTTPProvider, Web3
 from web3.providers.rpc.utils import ExceptionRetryConfiguration
@@ -35,7 +36,8 @@ from ledger.content import open_store
 from ledger.datadir import keystore_secret, secure
 from ledger.db import make_engine
 from ledger.errors import ChainUnavailable, DeploymentError, Forbidden
-from ledger.flows.identity import ApiKeys
+from ledger.flows.gateway import check_held_keys, refuse_other
+from ledger.flows.identity import ApiKeys, Role
 from ledger.flows.outbox import Outbox
 from ledger.index import Indexer
 from ledger.ownership import Ownership, claim
@@ -136,7 +138,7 @@ class Runtime:
             registry,
             store,
             Outbox(engine, relaxed),
-            ApiKeys(engine),
+            ApiKeys(engine, organisation=settings.organisation),
             indexer,
             owner=owner,
         )
@@ -162,6 +164,9 @@ class Runtime:
                     raise Forbidden(
                         f"the service holds no signing key {keystore!r}: ask the admin to issue one"
                     )
+                if keystore != "deployer" and self.settings.organisation is not None:
+                    org = self.registry.key_info(account.address).org_id
+                    refuse_other(self.settings.organisation, org, f"sign with key {keystore}")
                 self._accounts[keystore] = account
             return self._accounts[keystore]
 
@@ -169,6 +174,26 @@ class Runtime:
         """Remember a key just created into ``keystore``: no need to unlock it again."""
         with self._accounts_lock:
             self._accounts.setdefault(keystore, account)
+
+    def check_gateway(self) -> None:
+        """As one organisation's gateway, refuse to serve while an API key is bound to
+        another organisation's signing key (``ledger.flows.gateway``); needs the chain."""
+        bindings = [
+            (f"API key {a.key_id} ({a.label})", a.signing_key)
+            for a in self.api_keys.list()
+            if a.role != Role.ADMIN and a.signing_key is not None
+        ]
+        check_held_keys(self.settings, self.registry, bindings)
+
+    def held_public_keys(self, org_id: int) -> dict[str, bytes]:
+        """The public keys (64 bytes) of organisation ``org_id``'s signing keys that this
+        gateway holds (bound to its API keys), by checksummed address."""
+        held: dict[str, bytes] = {}
+        for actor in self.api_keys.list():
+            if actor.org_id == org_id and actor.signing_key is not None:
+                account = self.account(actor.signing_key)
+                held[account.address] = PrivateKey(account.key).public_key.to_bytes()
+        return held
 
     def sender(self, keystore: str) -> Sender:
         return self.registry.sender(self.account(keystore))
@@ -288,6 +313,8 @@ class Runtime:
         self._spawn("unlock-keys", self._unlock_keys)
         self.health.indexed = self.indexer.indexed_block()
         self.check_chain()
+        if self.chain_ok():  # else each key is checked when first unlocked (``account``)
+            self.check_gateway()
         self._spawn("chain-monitor", self._loop(self.check_chain, 0.5))
         self._indexing = True
         self._spawn("indexer", self._index_loop)
