@@ -37,6 +37,7 @@ from cli.client import (
     err,
     errors_to_exit,
     fail,
+    get_settings,
     global_options,
 )
 from ledger.content import Fingerprint, hash_file
@@ -375,6 +376,18 @@ def verify(
         help="With --rpc: the consortium's ledger contract to trust; a bundle naming another is "
         "INVALID. Without it the bundle's contract is checked (give it: anyone can deploy a copy).",
     ),
+    offline: bool = typer.Option(
+        False,
+        "--offline",
+        help="With --bundle and --trust: check a version 2 bundle from its proofs alone, with "
+        "no network call at all.",
+    ),
+    trust: Path | None = typer.Option(
+        None,
+        "--trust",
+        metavar="FILE",
+        help="With --offline: the consortium's trust file (`tradeledger trust export`).",
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the verification as JSON."),
 ) -> None:
     """Verify a document: is it exactly the one registered, and is it still valid?
@@ -388,7 +401,13 @@ def verify(
     tradeledger verify --sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
 
     tradeledger verify --bundle certificate.evidence.json --rpc https://rpc.corridor.example --contract 0xLEDGER certificate.pdf
+
+    tradeledger verify --bundle certificate.evidence.json --offline --trust corridor.trust.json certificate.pdf
     """
+    if offline != (trust is not None):
+        raise typer.BadParameter("--offline and --trust FILE go together")
+    if offline and (bundle is None or rpc is not None):
+        raise typer.BadParameter("--offline checks a --bundle FILE, without --rpc")
     if contract is not None and rpc is None:
         raise typer.BadParameter("--contract pins the ledger for --rpc: give --rpc URL too")
     if rpc is not None and bundle is None:
@@ -398,7 +417,9 @@ def verify(
     if file is None and sha256 is None and bundle is None:
         raise typer.BadParameter("give the FILE to verify, --sha256 HEX or --bundle FILE")
     with errors_to_exit(EXIT_CODES["UNVERIFIABLE"]):
-        if bundle is not None:
+        if bundle is not None and trust is not None:
+            result = _verify_offline(bundle, file, trust)
+        elif bundle is not None:
             result = _verify_bundle(ctx, bundle, file, rpc, contract)
         else:
             digest = check_fingerprint(sha256) if sha256 is not None else None
@@ -425,19 +446,45 @@ def read_json_object(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
+def _file_differs(bundle: dict[str, Any], file: Path | None) -> dict[str, Any] | None:
+    """The INVALID answer when ``file`` is not the bundle's document (None when it is)."""
+    if file is None:
+        return None
+    actual = hash_local(file).sha256
+    if actual == str(bundle.get("sha256", "")).lower().removeprefix("0x"):
+        return None
+    return {
+        "verdict": "INVALID",
+        "reasons": [f"tampered: sha256: the file's SHA-256 {actual} differs from the bundle's"],
+        "sha256": actual,
+        "tampered": ["sha256"],
+    }
+
+
+def _verify_offline(path: Path, file: Path | None, trust_path: Path) -> dict[str, Any]:
+    """The bundle's proofs against the trust file and this computer's clock: no network."""
+    import time
+
+    from ledger.flows import check_bundle_offline
+    from ledger.proofs import TrustFile
+
+    bundle = read_json_object(path, "an evidence bundle")
+    trust = TrustFile.load(trust_path)
+    differs = _file_differs(bundle, file)
+    if differs is not None:
+        return differs
+    out = _as_json(check_bundle_offline(bundle, trust, int(time.time())))
+    out["checked_against"] = f"trust file {trust_path}"
+    return out
+
+
 def _verify_bundle(
     ctx: typer.Context, path: Path, file: Path | None, rpc: str | None, contract: str | None
 ) -> dict[str, Any]:
     bundle = read_json_object(path, "an evidence bundle")
-    if file is not None:
-        actual = hash_local(file).sha256
-        if actual != str(bundle.get("sha256", "")).lower().removeprefix("0x"):
-            return {
-                "verdict": "INVALID",
-                "reasons": [f"tampered: sha256: the file's SHA-256 {actual} differs from the bundle's"],
-                "sha256": actual,
-                "tampered": ["sha256"],
-            }
+    differs = _file_differs(bundle, file)
+    if differs is not None:
+        return differs
     if rpc is None:
         with Client(ctx) as client:
             result: dict[str, Any] = client.json("POST", "/v1/verify", json={"bundle": bundle})
@@ -504,6 +551,9 @@ def _as_json(v: Any) -> dict[str, Any]:
             for a in v.attestations
         ],
         "tampered": list(v.tampered),
+        "as_of": None
+        if v.as_of_block is None
+        else {"block": v.as_of_block, "time": iso(v.as_of_time)},
     }
 
 
@@ -726,6 +776,21 @@ def evidence(
     output: Path | None = typer.Option(
         None, "--output", "-o", metavar="FILE", help="Write the bundle here instead of printing it."
     ),
+    checkpoint: list[Path] = typer.Option(
+        [],
+        "--checkpoint",
+        metavar="FILE",
+        help="A signed checkpoint (`tradeledger checkpoint sign`): makes a version 2 bundle "
+        "that verifies offline, its status proven as of the newest checkpoint's block. "
+        "Repeat to add one of the registration's block.",
+    ),
+    rpc: str | None = typer.Option(
+        None,
+        "--rpc",
+        metavar="URL",
+        help="With --checkpoint: the chain node to take the proofs from. Default: "
+        "TRADELEDGER_RPC_URL.",
+    ),
 ) -> None:
     """Get a document's evidence bundle: everything needed to re-verify it later, anywhere.
 
@@ -741,6 +806,8 @@ def evidence(
         sha = resolve_sha256(document)
         with Client(ctx) as client:
             bundle = client.json("GET", f"/v1/documents/{sha}/evidence")
+        if checkpoint:
+            bundle = _prove(bundle, checkpoint, rpc or get_settings().rpc_url)
         text = json.dumps(bundle, indent=2) + "\n"
         if output is None:
             print(text, end="")
@@ -751,6 +818,15 @@ def evidence(
         f"`tradeledger verify --bundle {output} --rpc <chain node URL>`",
         soft_wrap=True,
     )
+
+
+def _prove(bundle: dict[str, Any], checkpoints: list[Path], rpc: str) -> dict[str, Any]:
+    from ledger.chain import Rpc
+    from ledger.flows import prove_bundle
+    from ledger.proofs import Checkpoint
+
+    signed = [Checkpoint.from_json(read_json_object(p, "a checkpoint")) for p in checkpoints]
+    return prove_bundle(Rpc(rpc), bundle, signed)
 
 
 # ------------------------------------------------------------------ relay

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import admin, chain, documents, keys, serve
+from cli import admin, chain, documents, keys, offline, serve
 from cli.audit import register as register_audit
 from cli.cid import register as register_cid
 from cli.index import register as register_index
@@ -22,6 +22,7 @@ serve.register(app)
 documents.register(app)
 keys.register(app)
 admin.register(app)
+offline.register(app)
 register_index(app)
 register_audit(app)
 

@@ -15,8 +15,6 @@ import shutil
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import solcx
-
 from ledger.config import PROJECT_ROOT
 from ledger.errors import LedgerError
 
@@ -84,7 +82,14 @@ def standard_input() -> dict[str, Any]:
         "settings": {
             **COMPILER["settings"],
             "outputSelection": {
-                "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}
+                "*": {
+                    "*": [
+                        "abi",
+                        "evm.bytecode.object",
+                        "evm.deployedBytecode.object",
+                        "storageLayout",
+                    ]
+                }
             },
         },
     }
@@ -92,6 +97,8 @@ def standard_input() -> dict[str, Any]:
 
 def find_solc() -> Path:
     """A native solc of the pinned version if one is installed, else the solc-js wrapper."""
+    import solcx  # only here and in compile_contracts: loading an artifact needs no compiler
+
     native = shutil.which("solc")
     if native and solcx.wrapper.get_solc_version(Path(native)).base_version == SOLC_VERSION:
         return Path(native)
@@ -103,6 +110,8 @@ def find_solc() -> Path:
 
 def compile_contracts(solc_binary: Path | None = None) -> dict[str, dict[str, Any]]:
     """Compile ``contracts/`` and return the shipped contracts' artifacts."""
+    import solcx
+
     binary = solc_binary or find_solc()
     try:
         output = solcx.compile_standard(
@@ -120,6 +129,7 @@ def compile_contracts(solc_binary: Path | None = None) -> dict[str, dict[str, An
             "abi": out["abi"],
             "bytecode": "0x" + out["evm"]["bytecode"]["object"],
             "deployedBytecode": "0x" + out["evm"]["deployedBytecode"]["object"],
+            "storageLayout": out["storageLayout"],
         }
     return artifacts
 

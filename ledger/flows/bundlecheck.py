@@ -26,26 +26,12 @@ from ledger.chain import verify_merkle_proof as verify_proof
 from ledger.cid import Cid
 from ledger.doctypes import DOCUMENT_TYPES
 from ledger.errors import InvalidInput
+from ledger.flows.answers import STATUS_THEN as _STATUS_THEN
+from ledger.flows.answers import Tampered
+from ledger.flows.answers import cid_or_none as _cid_or_none
+from ledger.flows.answers import norm as _norm
 from ledger.index import AttestationView, DocumentView, Issuer, Origin
 from ledger.types import DocStatus, OrgKind, Verdict
-
-# what a bundle may say a document's status was when it was made, given the status now
-_STATUS_THEN = {
-    DocStatus.REGISTERED: {"registered"},
-    DocStatus.REVOKED: {"registered", "revoked"},
-    DocStatus.SUPERSEDED: {"registered", "superseded"},
-}
-
-
-@dataclass(frozen=True)
-class Tampered:
-    """A field of the bundle that the chain contradicts."""
-
-    field: str  # stable, machine-readable: "issuer.name", "attestations[1].verdict", ...
-    message: str
-
-    def __str__(self) -> str:
-        return f"tampered: {self.field}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -373,13 +359,6 @@ class _Check:
         )
 
 
-def _norm(value: Any) -> Any:
-    """Addresses and hex compare case-insensitively; everything else as it is."""
-    if isinstance(value, str) and value.startswith("0x"):
-        return value.lower()
-    return value
-
-
 def _is_hash(value: Any) -> TypeGuard[str]:
     """0x and 64 hex digits (a transaction or block hash, an attestation id)."""
     return (
@@ -388,13 +367,6 @@ def _is_hash(value: Any) -> TypeGuard[str]:
         and value.startswith("0x")
         and all(c in "0123456789abcdefABCDEF" for c in value[2:])
     )
-
-
-def _cid_or_none(raw: bytes) -> str | None:
-    try:
-        return str(Cid.parse(raw)) if raw else None
-    except InvalidInput:
-        return None
 
 
 def _int(bundle: dict[str, Any], name: str) -> int:

@@ -12,41 +12,19 @@ runs the same check against the chain the service trusts.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, replace
-from enum import StrEnum
+from dataclasses import asdict, replace
 from typing import Any
 
 from web3 import Web3
 
 from ledger.errors import ChainUnavailable, InvalidInput, LedgerError, Unavailable
+from ledger.flows.answers import BUNDLE_VERSION, Verdict, Verification, bundle_fingerprint
 from ledger.flows.bundlecheck import OtherDeployment, check_bundle
 from ledger.flows.finality import require_final
-from ledger.flows.intake import check_fingerprint
 from ledger.flows.reconcile import unconfirmed
 from ledger.flows.runtime import Runtime
-from ledger.index import AttestationView, DocumentView, HistoryEntry, records
+from ledger.index import AttestationView, DocumentView, records
 from ledger.types import RevocationReason
-
-BUNDLE_VERSION = 1
-
-
-class Verdict(StrEnum):
-    VALID = "VALID"
-    INVALID = "INVALID"
-    UNVERIFIABLE = "UNVERIFIABLE"
-
-
-@dataclass(frozen=True)
-class Verification:
-    verdict: Verdict
-    reasons: list[str]
-    sha256: str
-    record: DocumentView | None = None
-    attestations: list[AttestationView] = field(default_factory=list)
-    history: list[HistoryEntry] = field(default_factory=list)
-    indexed_block: int | None = None
-    chain_head: int | None = None
-    tampered: list[str] = field(default_factory=list)  # the bundle's fields the chain contradicts
 
 
 class Verifier:
@@ -138,7 +116,7 @@ class Verifier:
     def bundle(self, bundle: dict[str, Any], file_sha256: str | None = None) -> Verification:
         """Check an evidence bundle (and, if given, the presented file's hash) against the
         chain this service trusts: the same check as ``tradeledger verify --bundle --rpc``."""
-        claimed = _bundle_fingerprint(bundle)
+        claimed = bundle_fingerprint(bundle)
         if file_sha256 is not None and file_sha256 != claimed:
             return Verification(
                 Verdict.INVALID,
@@ -215,18 +193,6 @@ def judge(record: DocumentView) -> list[str]:
     return reasons
 
 
-def _bundle_fingerprint(bundle: dict[str, Any]) -> str:
-    if (
-        not isinstance(bundle, dict)
-        or bundle.get("version") != BUNDLE_VERSION
-        or "sha256" not in bundle
-    ):
-        raise InvalidInput(
-            "not an evidence bundle: expected a JSON object with version 1 and sha256"
-        )
-    return check_fingerprint(str(bundle["sha256"]))
-
-
 def check_bundle_on_chain(
     bundle: dict[str, Any], w3: Web3, trusted: tuple[int, str] | None = None
 ) -> Verification:
@@ -236,7 +202,7 @@ def check_bundle_on_chain(
     bundle that the chain contradicts makes it INVALID, "tampered: <field>". ``trusted`` is
     the (chain id, contract) of the ledger to trust: a bundle of another is INVALID.
     """
-    sha256 = _bundle_fingerprint(bundle)
+    sha256 = bundle_fingerprint(bundle)
     try:
         checked = check_bundle(bundle, sha256, w3, trusted)
     except OtherDeployment as exc:

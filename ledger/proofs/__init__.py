@@ -6,7 +6,8 @@ a header's fields re-hash to the block hash a checkpoint signed (``headers``), a
 logs are proven in that header's receiptsRoot (``receipts``), storage slots in its stateRoot
 (``storage``, with Solidity's slot arithmetic), both through Merkle-Patricia proofs
 (``mpt``); the header is linked to a checkpoint signed by the trust file's keys
-(``anchor``, ``checkpoint``, ``trust``).
+(``anchor``, ``checkpoint``, ``trust``). Which slot holds which of the ledger's records
+comes from the shipped artifact's storage layout (``layout``).
 Every failure is a ``ProofInvalid`` or ``ProofStale`` naming its part and problem. The wire
 formats are the JSON schema ``schema.json`` beside this file; the browser verifier
 (``api/pages/static/proofs.js``) gives the same verdicts on the same material.
@@ -24,6 +25,7 @@ from ledger.proofs.checkpoint import (
     statement_at,
     verify_checkpoint,
 )
+from ledger.proofs.codec import checksummed, quantity
 from ledger.proofs.headers import (
     Header,
     decode_header,
@@ -34,6 +36,7 @@ from ledger.proofs.headers import (
     read_header,
     verify_chain,
 )
+from ledger.proofs.layout import Layout, ledger_layout, read_string, string_slots
 from ledger.proofs.mpt import walk
 from ledger.proofs.receipts import (
     Log,
@@ -54,7 +57,7 @@ from ledger.proofs.storage import (
     verify_account,
     verify_storage,
 )
-from ledger.proofs.trust import Signer, TrustFile
+from ledger.proofs.trust import Signer, TrustFile, parse_address
 
 SCHEMA = Path(__file__).with_name("schema.json")
 
@@ -65,6 +68,7 @@ __all__ = [
     "AnchoredBlock",
     "Checkpoint",
     "Header",
+    "Layout",
     "Log",
     "Receipt",
     "ReceiptProof",
@@ -73,19 +77,25 @@ __all__ = [
     "TrustFile",
     "TrustedCheckpoint",
     "anchor",
+    "checksummed",
     "decode_event",
     "decode_header",
     "encode_header",
     "encode_receipt",
     "expect_hash",
     "fetch_header",
+    "ledger_layout",
     "mapping_slot",
+    "parse_address",
     "prove_receipt",
     "prove_storage",
+    "quantity",
     "read_chain",
     "read_header",
+    "read_string",
     "recover",
     "statement_at",
+    "string_slots",
     "unpack",
     "verify_account",
     "verify_anchor",

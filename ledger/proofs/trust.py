@@ -80,7 +80,7 @@ class TrustFile:
             raise InvalidInput("trust file: signers must be a list of {address, name}")
         return cls(
             _int(obj, "chainId"),
-            _address(obj.get("contract"), "contract"),
+            parse_address(obj.get("contract"), "contract"),
             tuple(_signer(s, i) for i, s in enumerate(signers)),
             _int(obj, "threshold"),
             _int(obj, "maxAgeSeconds"),
@@ -105,7 +105,8 @@ def _int(obj: Mapping[str, Any], key: str) -> int:
     return value
 
 
-def _address(value: Any, name: str) -> bytes:
+def parse_address(value: Any, name: str) -> bytes:
+    """A 0x address (EIP-55 checked when mixed case) as 20 bytes; ``name`` is for the error."""
     if not isinstance(value, str) or not value.startswith("0x") or len(value) != 42:
         raise InvalidInput(f"trust file: {name} must be a 0x-prefixed 20-byte address")
     try:
@@ -121,4 +122,4 @@ def _address(value: Any, name: str) -> bytes:
 def _signer(item: Any, i: int) -> Signer:
     if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
         raise InvalidInput(f"trust file: signers[{i}] must be {{address, name}}")
-    return Signer(_address(item.get("address"), f"signers[{i}].address"), item["name"])
+    return Signer(parse_address(item.get("address"), f"signers[{i}].address"), item["name"])

@@ -20,6 +20,7 @@ def test_shipped_artifacts_are_reproducible() -> None:
         )
         assert fresh[name]["deployedBytecode"] == shipped["deployedBytecode"]
         assert fresh[name]["abi"] == shipped["abi"]
+        assert fresh[name]["storageLayout"] == shipped["storageLayout"]
 
 
 def test_compiler_is_the_pinned_version() -> None:
