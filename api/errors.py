@@ -102,7 +102,11 @@ async def validation_error(_: Request, exc: Exception) -> JSONResponse:
         for problem in problems
     ]
     return JSONResponse(
-        {"detail": "invalid request: " + "; ".join(where), "error": "InvalidInput", "problems": problems},
+        {
+            "detail": "invalid request: " + "; ".join(where),
+            "error": "InvalidInput",
+            "problems": problems,
+        },
         status_code=422,
     )
 

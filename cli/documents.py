@@ -434,7 +434,9 @@ def _verify_bundle(
         if actual != str(bundle.get("sha256", "")).lower().removeprefix("0x"):
             return {
                 "verdict": "INVALID",
-                "reasons": [f"tampered: sha256: the file's SHA-256 {actual} differs from the bundle's"],
+                "reasons": [
+                    f"tampered: sha256: the file's SHA-256 {actual} differs from the bundle's"
+                ],
                 "sha256": actual,
                 "tampered": ["sha256"],
             }
@@ -474,22 +476,34 @@ def _verify_bundle(
 
 def _as_json(v: Any) -> dict[str, Any]:
     """A ``Verification`` in the shape of the service's answer (facts from the chain only)."""
+
     def issuer(i: Any) -> dict[str, Any]:
-        return {"key": i.key, "organisation_id": i.org_id, "organisation": i.name,
-                "country": i.country, "kind": i.kind}
+        return {
+            "key": i.key,
+            "organisation_id": i.org_id,
+            "organisation": i.name,
+            "country": i.country,
+            "kind": i.kind,
+        }
 
     r = v.record
     record = None
     if r is not None:
         record = {
-            "sha256": r.sha256, "cid": r.cid, "doc_type": r.doc_type,
-            "doc_type_name": r.doc_type_name, "consignment_ref": r.consignment_ref,
-            "metadata_cid": r.metadata_cid, "issuer": issuer(r.issuer), "status": r.status,
+            "sha256": r.sha256,
+            "cid": r.cid,
+            "doc_type": r.doc_type,
+            "doc_type_name": r.doc_type_name,
+            "consignment_ref": r.consignment_ref,
+            "metadata_cid": r.metadata_cid,
+            "issuer": issuer(r.issuer),
+            "status": r.status,
             "tx_hash": r.origin.tx_hash if r.origin else None,
             "block_number": r.origin.block_number if r.origin else None,
             "block_hash": r.origin.block_hash if r.origin else None,
             "log_index": r.origin.log_index if r.origin else None,
-            "registered_at": iso(r.registered_at), "batch_root": r.batch_root,
+            "registered_at": iso(r.registered_at),
+            "batch_root": r.batch_root,
         }
     return {
         "verdict": v.verdict.value,
@@ -498,9 +512,16 @@ def _as_json(v: Any) -> dict[str, Any]:
         "record": record,
         "issuer": issuer(r.issuer) if r is not None else None,
         "attestations": [
-            {"attestation_id": a.attestation_id, "sha256": a.fingerprint, "verdict": a.verdict,
-             "reference": a.customs_ref, "attested_at": iso(a.attested_at),
-             "revoked": a.revoked, "attester": issuer(a.attester), "tx_hash": a.origin.tx_hash}
+            {
+                "attestation_id": a.attestation_id,
+                "sha256": a.fingerprint,
+                "verdict": a.verdict,
+                "reference": a.customs_ref,
+                "attested_at": iso(a.attested_at),
+                "revoked": a.revoked,
+                "attester": issuer(a.attester),
+                "tx_hash": a.origin.tx_hash,
+            }
             for a in v.attestations
         ],
         "tampered": list(v.tampered),

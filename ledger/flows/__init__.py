@@ -4,7 +4,8 @@
 ``identity`` says who calls and what each role may do; ``documents`` holds the document
 flows (``intake`` checks what callers send, ``uploads`` stores it, ``jobs`` submits it
 through the durable ``outbox``, ``reconcile`` keeps what was acknowledged on the canonical
-chain until it is final, ``views`` shows acknowledged work); ``verify`` answers
+chain until it is final, ``views`` shows acknowledged work); ``confidential`` seals documents for their recipient organisations and opens them for
+those (issue 16); ``verify`` answers
 verdicts and evidence bundles; ``demo`` sets up demo organisations.
 
 Imports everything below it (chain, content, index, shared modules); knows nothing of HTTP.
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 from ledger.surface import lazy, names
 
 SURFACE = {
+    "confidential": ["Confidential", "check_public_key", "check_recipients", "keystore_name"],
     "demo": ["ensure_demo"],
     "documents": [
         "BatchRegistration",
@@ -36,6 +38,12 @@ __all__ = names(SURFACE)
 __getattr__ = lazy(__name__, SURFACE, globals())
 
 if TYPE_CHECKING:
+    from ledger.flows.confidential import (
+        Confidential,
+        check_public_key,
+        check_recipients,
+        keystore_name,
+    )
     from ledger.flows.demo import ensure_demo
     from ledger.flows.documents import (
         BatchRegistration,

@@ -39,6 +39,7 @@ from ledger.errors import (
     Unavailable,
 )
 from ledger.flows import views
+from ledger.flows.confidential import Confidential
 from ledger.flows.identity import Action, Actor, Role, authorise
 from ledger.flows.intake import (
     Upload,
@@ -98,6 +99,7 @@ class Documents:
         self.jobs = Jobs(rt)
         self.reconciler = Reconciler(rt)
         self.uploads = Uploads(rt.store, rt.settings.max_upload_bytes)
+        self.confidential = Confidential(rt, self.uploads)
 
     def resume_pending(self) -> int:
         """The outbox worker's step: re-check acknowledged work against the canonical chain
@@ -141,13 +143,25 @@ class Documents:
         return views.batch_member(self.rt.engine, batch, manifest, position)
 
     def content(self, actor: Actor | None, sha256: str) -> Iterator[bytes]:
+        """The plain content: decrypted for a recipient organisation (403 for others); a
+        document stored in the clear (batch members, relayed) as before."""
         actor = authorise(actor, Action.READ_CONTENT)
         record = self.get(sha256).record
+        if self.confidential.envelope(record.sha256) is not None:
+            return self.confidential.open_content(actor, record.sha256, record.cid)
         if actor.role in (Role.EXPORTER, Role.ISSUER) and actor.org_id != record.issuer.org_id:
             raise Forbidden(
                 "only the issuing organisation, customs, auditors and the admin may read this content"
             )
         return self.rt.store.get(record.cid)  # type: ignore[attr-defined]
+
+    def add_recipients(self, actor: Actor | None, sha256: str, org_ids: list[int]) -> list[int]:
+        """The issuing organisation wraps a sealed document's key for more organisations."""
+        actor = authorise(actor, Action.REGISTER)
+        record = self.get(sha256).record
+        if actor.org_id != record.issuer.org_id:
+            raise Forbidden("only the issuing organisation may add recipients to a document")
+        return self.confidential.add_recipients(actor, record.sha256, org_ids)
 
     # ------------------------------------------------------------ registration
 
@@ -355,14 +369,16 @@ class Documents:
         ref = check_consignment_ref(upload.consignment_ref)
         metadata = check_metadata(upload.metadata)
         self.rt.require_chain()
-        fingerprint = self.uploads.put(upload.source, sync=False)  # durable with the job
+        sealed = self.confidential.seal(actor, upload.source, metadata, list(upload.recipients))
+        fingerprint = sealed.fingerprint
         self._refuse_duplicate(fingerprint.sha256)
+        self.confidential.record(sealed)
         return {
             "fingerprint": fingerprint.sha256,
             "cid": fingerprint.cid,
             "doc_type": doc_type,
             "consignment_ref": ref,
-            "metadata_cid": self.uploads.put_json(metadata, sync=False),
+            "metadata_cid": sealed.metadata_cid,
             "signing_key": actor.signing_key,
             "issuer": self._issuer_key(actor),
         }

@@ -6,7 +6,7 @@ that says what to send instead. ``Upload`` is one document of a request as the c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -23,6 +23,7 @@ class Upload:
     doc_type: int
     consignment_ref: str
     metadata: dict[str, Any] | None = None
+    recipients: Sequence[int] = ()  # organisation ids to seal for, besides the defaults
 
 
 def check_fingerprint(sha256: str) -> str:
