@@ -245,6 +245,13 @@ def register_files(
     doc_type: int = DocTypeOption,
     consignment: str = ConsignmentOption,
     metadata: str | None = MetadataOption,
+    recipients: str | None = typer.Option(
+        None,
+        "--recipients",
+        metavar="ORG_IDS",
+        help="Organisation ids (comma-separated) that may read the sealed document, besides "
+        "your own organisation and the service's corridor recipients.",
+    ),
     batch: bool = typer.Option(
         False,
         "--batch",
@@ -268,11 +275,13 @@ def register_files(
     files = expand(paths)
     if batch and meta is not None:
         raise typer.BadParameter("--batch takes no --metadata (the batch endpoint has none)")
+    if batch and recipients:
+        raise typer.BadParameter("--batch takes no --recipients (batches are not sealed yet)")
     with Client(ctx) as client:
         rows = (
             _register_batch(client, files, doc_type, consignment)
             if batch
-            else (_register_each(client, files, doc_type, consignment, meta))
+            else (_register_each(client, files, doc_type, consignment, meta, recipients))
         )
     print_rows(rows, json_out)
     failed = [row for row in rows if row.failed]
@@ -286,12 +295,19 @@ def register_files(
 
 
 def _register_each(
-    client: Client, files: list[Path], doc_type: int, consignment: str, meta: str | None
+    client: Client,
+    files: list[Path],
+    doc_type: int,
+    consignment: str,
+    meta: str | None,
+    recipients: str | None = None,
 ) -> list[Row]:
     rows: list[Row] = []
     data = {"doc_type": str(doc_type), "consignment_ref": consignment}
     if meta is not None:
         data["metadata"] = meta
+    if recipients:
+        data["recipients"] = recipients
     with _upload_bar(files) as (bar, task):
         for i, file in enumerate(files):
             bar.update(task, description=file.name)

@@ -7,6 +7,7 @@ import typer
 from cli import admin, chain, documents, keys, serve
 from cli.audit import register as register_audit
 from cli.cid import register as register_cid
+from cli.content import register as register_content
 from cli.index import register as register_index
 
 app = typer.Typer(
@@ -24,6 +25,7 @@ keys.register(app)
 admin.register(app)
 register_index(app)
 register_audit(app)
+register_content(app)
 
 
 def main() -> None:

@@ -274,6 +274,32 @@ def add_recipients(
 
 
 @router.get(
+    "/{sha256}/sealed",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            }
+        },
+        **documented(401, 403, 404, 422, 502, 503),
+    },
+)
+def sealed(sha256: str, docs: DocumentsDep, actor: ActorDep) -> StreamingResponse:
+    """The stored sealed object (what the CID names), for a recipient to decrypt itself
+    (`tradeledger content get ... --key`); anyone may fetch the same bytes from IPFS."""
+    chunks, _ = docs.sealed(actor, sha256)
+    return StreamingResponse(chunks, media_type="application/octet-stream")
+
+
+@router.get("/{sha256}/envelope", responses=documented(401, 403, 404, 422, 503))
+def envelope(sha256: str, docs: DocumentsDep, actor: ActorDep) -> dict[str, Any]:
+    """The document's key wrapped for each recipient organisation (docs/confidential.md)."""
+    _, env = docs.sealed(actor, sha256)
+    return env
+
+
+@router.get(
     "/{sha256}/content",
     response_class=StreamingResponse,
     responses={

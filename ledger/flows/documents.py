@@ -163,6 +163,21 @@ class Documents:
             raise Forbidden("only the issuing organisation may add recipients to a document")
         return self.confidential.add_recipients(actor, record.sha256, org_ids)
 
+    def sealed(self, actor: Actor | None, sha256: str) -> tuple[Iterator[bytes], dict[str, Any]]:
+        """The stored sealed object and the envelope (with the recipients' organisation
+        ids), for a recipient that decrypts with its own key."""
+        authorise(actor, Action.READ_CONTENT)
+        record = self.get(sha256).record
+        found = self.confidential.envelope(record.sha256)
+        if found is None:
+            raise NotFound(
+                f"document {record.sha256} was stored in the clear (a batch member or a relayed "
+                "document): read its content instead"
+            )
+        env, recipients = found
+        chunks: Iterator[bytes] = self.rt.store.get(record.cid)  # type: ignore[attr-defined]
+        return chunks, {**env.to_json(), "cid": record.cid, "recipients": recipients}
+
     # ------------------------------------------------------------ registration
 
     def register(self, actor: Actor | None, upload: Upload) -> Registration:
