@@ -211,8 +211,8 @@ class EncryptionKeyIn(BaseModel):
 
 
 class RecipientsIn(BaseModel):
-    organisations: list[int] = Field(
-        max_length=100, description="Organisation ids to wrap the document's key for"
+    organisations: list[Annotated[int, Field(ge=1, le=MAX_ORG_ID)]] = Field(
+        min_length=1, max_length=100, description="Organisation ids to wrap the document's key for"
     )
 
 

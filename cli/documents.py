@@ -252,6 +252,13 @@ def register_files(
         help="Organisation ids (comma-separated) that may read the sealed document, besides "
         "your own organisation and the service's corridor recipients.",
     ),
+    disclose: str | None = typer.Option(
+        None,
+        "--disclose",
+        metavar="FIELDS",
+        help="Metadata fields (comma-separated) auditors may filter by in the clear: "
+        "country_of_origin, country_of_destination, hs_codes.",
+    ),
     batch: bool = typer.Option(
         False,
         "--batch",
@@ -281,7 +288,7 @@ def register_files(
         rows = (
             _register_batch(client, files, doc_type, consignment)
             if batch
-            else (_register_each(client, files, doc_type, consignment, meta, recipients))
+            else (_register_each(client, files, doc_type, consignment, meta, recipients, disclose))
         )
     print_rows(rows, json_out)
     failed = [row for row in rows if row.failed]
@@ -301,6 +308,7 @@ def _register_each(
     consignment: str,
     meta: str | None,
     recipients: str | None = None,
+    disclose: str | None = None,
 ) -> list[Row]:
     rows: list[Row] = []
     data = {"doc_type": str(doc_type), "consignment_ref": consignment}
@@ -308,6 +316,8 @@ def _register_each(
         data["metadata"] = meta
     if recipients:
         data["recipients"] = recipients
+    if disclose:
+        data["disclose"] = disclose
     with _upload_bar(files) as (bar, task):
         for i, file in enumerate(files):
             bar.update(task, description=file.name)

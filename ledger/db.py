@@ -231,6 +231,18 @@ envelopes = Table(
 )
 
 
+disclosures = Table(
+    "disclosures",
+    metadata,
+    # Metadata fields of a sealed document that its issuer disclosed to auditors (issue 16):
+    # one row per value (an HS code without dots), so the auditors' queries filter by them.
+    Column("fingerprint", String(64), primary_key=True),
+    Column("field", String(32), primary_key=True),  # country_of_origin, ..., hs_code
+    Column("value", String(32), primary_key=True),
+    Index("ix_disclosures_field_value", "field", "value"),
+)
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 

@@ -35,6 +35,7 @@ from ledger.flows import (
     Documents,
     TooLarge,
     Upload,
+    check_disclose,
     check_fingerprint,
     check_recipients,
 )
@@ -51,6 +52,14 @@ ConsignmentRef = Annotated[
 ]
 Metadata = Annotated[
     str | None, Form(description="JSON object: exporter, consignee, countries, HS codes…")
+]
+Disclose = Annotated[
+    str | None,
+    Form(
+        description="Metadata fields (comma-separated) the auditors' index may keep in the "
+        "clear so auditors can filter by them: country_of_origin, country_of_destination, "
+        "hs_codes"
+    ),
 ]
 Recipients = Annotated[
     str | None,
@@ -112,12 +121,18 @@ def register(
     consignment_ref: ConsignmentRef,
     metadata: Metadata = None,
     recipients: Recipients = None,
+    disclose: Disclose = None,
 ) -> Response:
     """Register one document: its bytes are stored sealed (only its recipient organisations
     can read them), fingerprinted and notarised on chain."""
     check_length(request)
     upload = Upload(
-        file.file, doc_type, consignment_ref, _metadata(metadata), check_recipients(recipients)
+        file.file,
+        doc_type,
+        consignment_ref,
+        _metadata(metadata),
+        check_recipients(recipients),
+        check_disclose(disclose),
     )
     result = docs.register(actor, upload)
     return _answer(DocumentOut.of(result.record, lang), result.created)
@@ -299,6 +314,12 @@ def envelope(sha256: str, docs: DocumentsDep, actor: ActorDep) -> dict[str, Any]
     return env
 
 
+@router.get("/{sha256}/metadata", responses=documented(401, 403, 404, 422, 502, 503))
+def metadata_of(sha256: str, docs: DocumentsDep, actor: ActorDep) -> dict[str, Any]:
+    """The metadata JSON the issuer sent, decrypted for a recipient organisation."""
+    return docs.metadata(actor, sha256)
+
+
 @router.get(
     "/{sha256}/content",
     response_class=StreamingResponse,
@@ -396,11 +417,17 @@ def supersede(
     consignment_ref: ConsignmentRef,
     metadata: Metadata = None,
     recipients: Recipients = None,
+    disclose: Disclose = None,
 ) -> Response:
     """Register an amended document that replaces this one."""
     check_length(request)
     upload = Upload(
-        file.file, doc_type, consignment_ref, _metadata(metadata), check_recipients(recipients)
+        file.file,
+        doc_type,
+        consignment_ref,
+        _metadata(metadata),
+        check_recipients(recipients),
+        check_disclose(disclose),
     )
     result = docs.supersede(actor, sha256, upload)
     return _answer(DocumentOut.of(result.record, lang), result.created)

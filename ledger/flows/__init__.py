@@ -28,7 +28,7 @@ SURFACE = {
         "Registration",
     ],
     "identity": ["Action", "Actor", "ApiKeys", "Role", "Unauthenticated", "authorise"],
-    "intake": ["Upload", "check_consignment_ref", "check_fingerprint"],
+    "intake": ["Upload", "check_consignment_ref", "check_disclose", "check_fingerprint"],
     "outbox": ["Outbox"],
     "runtime": ["Runtime"],
     "uploads": ["TooLarge"],
@@ -53,7 +53,12 @@ if TYPE_CHECKING:
         Registration,
     )
     from ledger.flows.identity import Action, Actor, ApiKeys, Role, Unauthenticated, authorise
-    from ledger.flows.intake import Upload, check_consignment_ref, check_fingerprint
+    from ledger.flows.intake import (
+        Upload,
+        check_consignment_ref,
+        check_disclose,
+        check_fingerprint,
+    )
     from ledger.flows.outbox import Outbox
     from ledger.flows.runtime import Runtime
     from ledger.flows.uploads import TooLarge

@@ -22,16 +22,17 @@ import json
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from ledger.content import Fingerprint
-from ledger.db import encryption_keys, envelopes
+from ledger.db import disclosures, encryption_keys, envelopes
 from ledger.errors import Forbidden, InvalidInput, NotFound
 from ledger.flows.identity import Actor
+from ledger.flows.intake import disclosed_rows
 from ledger.flows.runtime import Runtime
 from ledger.flows.uploads import Source, Uploads
 from ledger.sealing import (
@@ -63,6 +64,7 @@ class Sealed:
     metadata_cid: str | None
     envelope: Envelope
     recipients: list[int]
+    disclosed: list[tuple[str, str]]  # (field, value) the auditors' index keeps
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,7 @@ class Confidential:
     def ensure_own_key(self, org_id: int) -> bytes:
         """The encryption key of an organisation this gateway serves: its keystore
         ``org-<id>`` is created on first use and its public key admitted."""
+        self._check_organisation(org_id)
         own = self.own_key(org_id, create=True)
         assert own is not None
         if self.current_key(org_id) != own.public:
@@ -218,15 +221,17 @@ class Confidential:
         source: Source,
         metadata: dict[str, Any] | None,
         named: list[int],
+        disclose: Sequence[str] = (),
     ) -> Sealed:
         """Store the content and metadata sealed with a fresh key; nothing is recorded
         until ``record`` (after the duplicate check)."""
         recipients = self.recipients(actor, named)  # refused before anything is stored
+        disclosed = disclosed_rows(metadata, disclose)
         key = DocumentKey.generate()
         fingerprint = self.uploads.put_sealed(source, key, sync=False)  # durable with the job
         metadata_cid = self.uploads.put_json(metadata, sync=False, key=key)
         envelope = seal_envelope(key, fingerprint.sha256, [k for _, k in recipients])
-        return Sealed(fingerprint, metadata_cid, envelope, [o for o, _ in recipients])
+        return Sealed(fingerprint, metadata_cid, envelope, [o for o, _ in recipients], disclosed)
 
     def record(self, sealed: Sealed) -> None:
         """Keep the envelope (before the job is written: the flush makes both durable)."""
@@ -243,6 +248,28 @@ class Confidential:
                 conn.execute(update(envelopes).where(envelopes.c.fingerprint == sha).values(**row))
             else:
                 conn.execute(insert(envelopes).values(fingerprint=sha, **row))
+            conn.execute(delete(disclosures).where(disclosures.c.fingerprint == sha))
+            if sealed.disclosed:
+                conn.execute(
+                    insert(disclosures),
+                    [{"fingerprint": sha, "field": f, "value": v} for f, v in sealed.disclosed],
+                )
+
+    def disclosed(self, sha256: str) -> dict[str, Any]:
+        """The metadata fields the issuer disclosed to auditors (HS codes without dots)."""
+        with self.rt.engine.connect() as conn:
+            rows = conn.execute(
+                select(disclosures.c.field, disclosures.c.value)
+                .where(disclosures.c.fingerprint == sha256)
+                .order_by(disclosures.c.field, disclosures.c.value)
+            ).all()
+        out: dict[str, Any] = {}
+        for field, value in rows:
+            if field == "hs_code":
+                out.setdefault("hs_codes", []).append(value)
+            else:
+                out[field] = value
+        return out
 
     # ------------------------------------------------------------ reading
 

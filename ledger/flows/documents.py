@@ -163,6 +163,28 @@ class Documents:
             raise Forbidden("only the issuing organisation may add recipients to a document")
         return self.confidential.add_recipients(actor, record.sha256, org_ids)
 
+    def metadata(self, actor: Actor | None, sha256: str) -> dict[str, Any]:
+        """The metadata the issuer sent, decrypted for a recipient organisation."""
+        actor = authorise(actor, Action.READ_CONTENT)
+        record = self.get(sha256).record
+        if record.metadata_cid is None:
+            raise NotFound(f"document {record.sha256} was registered without metadata")
+        found = self.confidential.envelope(record.sha256)
+        if found is None:
+            raise NotFound(
+                f"document {record.sha256} was not stored sealed: its metadata is at "
+                f"{record.metadata_cid} on the content store"
+            )
+        if actor.role == Role.AUDITOR and actor.org_id not in found[1]:
+            disclosed = self.confidential.disclosed(record.sha256)
+            if not disclosed:
+                raise Forbidden(
+                    "the issuer disclosed no metadata of this confidential document to "
+                    "auditors, and your organisation is not one of its recipients"
+                )
+            return {**disclosed, "disclosed_to_auditors": True}
+        return self.confidential.open_metadata(actor, record.sha256, record.metadata_cid)
+
     def sealed(self, actor: Actor | None, sha256: str) -> tuple[Iterator[bytes], dict[str, Any]]:
         """The stored sealed object and the envelope (with the recipients' organisation
         ids), for a recipient that decrypts with its own key."""
@@ -384,7 +406,9 @@ class Documents:
         ref = check_consignment_ref(upload.consignment_ref)
         metadata = check_metadata(upload.metadata)
         self.rt.require_chain()
-        sealed = self.confidential.seal(actor, upload.source, metadata, list(upload.recipients))
+        sealed = self.confidential.seal(
+            actor, upload.source, metadata, list(upload.recipients), upload.disclose
+        )
         fingerprint = sealed.fingerprint
         self._refuse_duplicate(fingerprint.sha256)
         self.confidential.record(sealed)

@@ -51,6 +51,11 @@ def test_nothing_plain_in_the_data_folder(svc: Service) -> None:
     assert v.status_code == 200 and v.json()["verdict"] == "VALID", v.text
     got = svc.http.get(f"/v1/documents/{rec['sha256']}/content", headers=svc.auth("exporter"))
     assert got.status_code == 200 and got.content == content
+    for who in ("exporter", "customs"):
+        meta = svc.http.get(f"/v1/documents/{rec['sha256']}/metadata", headers=svc.auth(who))
+        assert meta.status_code == 200 and meta.json() == metadata, (who, meta.text)
+    meta = svc.http.get(f"/v1/documents/{rec['sha256']}/metadata", headers=svc.auth("auditor"))
+    assert meta.status_code == 403 and "not one of its recipients" in meta.json()["detail"]
 
 
 def test_only_recipients_read(svc: Service) -> None:
@@ -144,3 +149,52 @@ def test_recipient_without_encryption_key(svc: Service, signer: Signer) -> None:
         headers=svc.auth("exporter"),
     )
     assert r.status_code == 201, r.text
+
+
+def test_auditors_filter_by_what_the_issuer_disclosed(svc: Service) -> None:
+    """Disclosed fields (country of origin, HS codes) stay filterable by auditors, who read
+    those fields and nothing else; a field the issuer did not disclose is not kept."""
+    metadata = {"country_of_origin": "KZ", "hs_codes": ["1101.00"], "consignee": "Secret LLC"}
+    ref = "SMGS-DISC-" + os.urandom(4).hex()
+    r = svc.http.post(
+        "/v1/documents",
+        files={"file": ("doc.pdf", doc_bytes("disclosed"))},
+        data={
+            "doc_type": "380",
+            "consignment_ref": ref,
+            "metadata": json.dumps(metadata),
+            "disclose": "country_of_origin,hs_codes",
+        },
+        headers=svc.auth("exporter"),
+    )
+    assert r.status_code == 201, r.text
+    sha = r.json()["sha256"]
+    svc.indexed(sha)
+    auditor = svc.auth("auditor")
+    meta = svc.http.get(f"/v1/documents/{sha}/metadata", headers=auditor)
+    assert meta.status_code == 200, meta.text
+    assert meta.json() == {
+        "country_of_origin": "KZ",
+        "hs_codes": ["110100"],
+        "disclosed_to_auditors": True,
+    }
+
+    def found(**query: str) -> list[str]:
+        page = svc.http.get(
+            "/v1/audit/documents", params={"consignment_ref": ref, **query}, headers=auditor
+        )
+        assert page.status_code == 200, page.text
+        return [d["sha256"] for d in page.json()["items"]]
+
+    assert found(country_of_origin="KZ") == [sha]
+    assert found(hs_code="1101.00") == [sha]
+    assert found(country_of_origin="AF") == []
+    assert found(hs_code="1001.99") == []
+
+    bad = svc.http.post(
+        "/v1/documents",
+        files={"file": ("doc.pdf", doc_bytes("bad-disclose"))},
+        data={"doc_type": "380", "consignment_ref": ref, "disclose": "consignee"},
+        headers=svc.auth("exporter"),
+    )
+    assert bad.status_code == 422 and "cannot be disclosed" in bad.json()["detail"]
