@@ -9,7 +9,9 @@ import os
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select, update
 
+from ledger.db import envelopes
 from ledger.sealing import OrgKey
 from tests.api.conftest import Service, Signer, doc_bytes
 
@@ -198,3 +200,26 @@ def test_auditors_filter_by_what_the_issuer_disclosed(svc: Service) -> None:
         headers=svc.auth("exporter"),
     )
     assert bad.status_code == 422 and "cannot be disclosed" in bad.json()["detail"]
+
+
+def test_a_wrapped_key_of_another_document_opens_nothing(svc: Service) -> None:
+    """An envelope row swapped for another document's wraps (same recipients): the wraps
+    are bound to their document's fingerprint, so nothing is decrypted or served."""
+    _, content_a = _marked("swap-a")
+    _, content_b = _marked("swap-b")
+    a = svc.register(content_a).json()["sha256"]
+    b = svc.register(content_b).json()["sha256"]
+    with svc.rt.engine.begin() as conn:
+        env_b = conn.execute(
+            select(envelopes.c.envelope).where(envelopes.c.fingerprint == b)
+        ).scalar_one()
+        forged = {**json.loads(env_b), "sha256": a}
+        conn.execute(
+            update(envelopes)
+            .where(envelopes.c.fingerprint == a)
+            .values(envelope=json.dumps(forged))
+        )
+    got = svc.http.get(f"/v1/documents/{a}/content", headers=svc.auth("exporter"))
+    assert got.status_code == 502, got.text
+    assert "does not open" in got.json()["detail"]
+    assert content_a not in got.content and content_b not in got.content
