@@ -135,9 +135,13 @@ class Confidential:
         return [EncryptionKey(r.org_id, r.public_key, r.added_at, r.retired_at) for r in rows]
 
     def admit_key(self, org_id: int, public_key: bytes) -> EncryptionKey:
-        """Admit ``public_key`` as the organisation's current encryption key; earlier keys
-        are retired (documents get no new wraps for them)."""
+        """Admit ``public_key`` as the organisation's current encryption key (the admin's
+        act: the organisation is checked on chain); earlier keys are retired (documents
+        get no new wraps for them)."""
         self._check_organisation(org_id)
+        return self._admit(org_id, public_key)
+
+    def _admit(self, org_id: int, public_key: bytes) -> EncryptionKey:
         now = int(time.time())
         with self.rt.engine.begin() as conn:
             taken = conn.execute(
@@ -162,14 +166,16 @@ class Confidential:
             )
         return EncryptionKey(org_id, public_key.hex(), now, None)
 
-    def ensure_own_key(self, org_id: int) -> bytes:
+    def ensure_own_key(self, org_id: int, checked: bool = False) -> bytes:
         """The encryption key of an organisation this gateway serves: its keystore
-        ``org-<id>`` is created on first use and its public key admitted."""
-        self._check_organisation(org_id)
+        ``org-<id>`` is created on first use and its public key admitted. ``checked``: the
+        organisation is known (a caller's own), so the chain is not asked."""
+        if not checked:
+            self._check_organisation(org_id)
         own = self.own_key(org_id, create=True)
         assert own is not None
         if self.current_key(org_id) != own.public:
-            self.admit_key(org_id, own.public)
+            self._admit(org_id, own.public)
         return own.public
 
     def own_key(self, org_id: int, create: bool = False) -> OrgKey | None:
@@ -201,17 +207,16 @@ class Confidential:
         if actor.org_id is None:
             raise Forbidden("only a key of an organisation registers documents")
         wanted = list(dict.fromkeys([actor.org_id, *self.rt.settings.corridor_recipients, *named]))
+        # No chain call here: a registration is acknowledged (pending) while the chain is
+        # away; an encryption key is admitted only for an organisation known on chain.
         out = []
         for org_id in wanted:
-            self._check_organisation(org_id)
-            key = self.ensure_own_key(org_id) if org_id == actor.org_id else None
-            key = key or self.current_key(org_id)
+            if org_id == actor.org_id:
+                key: bytes | None = self.ensure_own_key(org_id, checked=True)
+            else:
+                key = self.current_key(org_id)
             if key is None:
-                raise InvalidInput(
-                    f"organisation {org_id} has no encryption key, so the document cannot be "
-                    "sealed for it: ask the consortium admin to admit its key "
-                    "(`tradeledger admin encryption-key add`), or leave it out of recipients"
-                )
+                raise _no_key(org_id)
             out.append((org_id, key))
         return out
 
@@ -346,13 +351,9 @@ class Confidential:
         own = self.own_key(actor.org_id)
         assert own is not None
         for org_id in named:
-            self._check_organisation(org_id)
             public = self.current_key(org_id)
             if public is None:
-                raise InvalidInput(
-                    f"organisation {org_id} has no encryption key: ask the consortium admin "
-                    "to admit one first"
-                )
+                raise _no_key(org_id)
             envelope = add_recipient(envelope, own.private, own.public, public)
             if org_id not in recipients:
                 recipients.append(org_id)
@@ -367,6 +368,14 @@ class Confidential:
                 )
             )
         return recipients
+
+
+def _no_key(org_id: int) -> InvalidInput:
+    return InvalidInput(
+        f"organisation {org_id} has no encryption key (or no organisation has id {org_id}), "
+        "so the document cannot be sealed for it: ask the consortium admin to admit its key "
+        "(`tradeledger admin enc-key add`), or leave it out of the recipients"
+    )
 
 
 def _drain(f: IO[bytes]) -> Iterator[bytes]:
