@@ -33,8 +33,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtime = rt
         app.state.documents = docs
         app.state.verifier = Verifier(rt)
-        rt.start(outbox_worker=docs.resume_pending)
         try:
+            rt.start(outbox_worker=docs.resume_pending)  # may refuse: a gateway's wrong keys
             yield
         finally:
             rt.close()

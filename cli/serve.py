@@ -35,6 +35,8 @@ def serve(
         rt = Runtime.open(settings)  # refuses a missing keystore secret, saying how
         rt.check_chain()
         try:
+            if rt.chain_ok():
+                rt.check_gateway()  # one organisation's gateway with another's keys: refused
             creds = ensure_demo(rt) if settings.demo else None
         finally:
             rt.close()

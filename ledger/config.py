@@ -33,6 +33,16 @@ class Settings(BaseSettings):
         description="Which chain the scripts start (anvil, hardhat) or 'rpc' for an existing node.",
     )
     rpc_url: str = Field(default="http://127.0.0.1:8545", description="JSON-RPC endpoint.")
+    organisation: int | None = Field(
+        default=None,
+        ge=1,
+        description="The organisation this gateway acts for (its on-chain id). Set, the gateway "
+        "holds only that organisation's signing keys and serves only its users: it refuses to "
+        "start with another organisation's key bound to an API key, to issue API keys or "
+        "generate keys for another organisation, and to relay another organisation's signed "
+        "requests. It still indexes and verifies the whole chain. Unset: one gateway acts for "
+        "every organisation (the demo).",
+    )
     anvil_state_interval: int = Field(
         default=1,
         ge=1,

@@ -17,7 +17,7 @@ from ledger import times
 from ledger.chain import create_key, fund_from_dev_account
 from ledger.db import keys, organisations
 from ledger.errors import ContractError, InvalidInput, Unavailable
-from ledger.flows import Action, Role, authorise, check_public_key
+from ledger.flows import Action, Role, authorise, check_public_key, refuse_other
 from ledger.types import MAX_ORG_ID, OrgKind
 
 router = APIRouter(
@@ -94,6 +94,7 @@ def add_key(
     if body.address is not None:
         address = Web3.to_checksum_address(body.address)
     else:
+        refuse_other(rt.settings.organisation, org_id, "generate and hold signing keys")
         keystore, account = create_key(rt.settings, f"org-{org_id}")
         rt.keep(keystore, account)
         address = account.address
@@ -136,6 +137,7 @@ def add_encryption_key(
     authorise(actor, Action.ADMINISTER)
     sealing = docs.confidential
     if body.public_key is None:
+        refuse_other(docs.rt.settings.organisation, org_id, "generate and hold encryption keys")
         public = sealing.ensure_own_key(org_id)
     else:
         public = check_public_key(body.public_key)

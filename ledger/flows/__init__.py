@@ -1,7 +1,8 @@
 """The flows: what users do, read top to bottom, over every part built once.
 
 ``runtime`` builds the long-lived parts from the settings and runs the background threads;
-``identity`` says who calls and what each role may do; ``documents`` holds the document
+``identity`` says who calls and what each role may do, ``gateway`` what a gateway of one
+organisation refuses to do for another; ``documents`` holds the document
 flows (``intake`` checks what callers send, ``uploads`` stores it, ``jobs`` submits it
 through the durable ``outbox``, ``reconcile`` keeps what was acknowledged on the canonical
 chain until it is final, ``views`` shows acknowledged work); ``confidential`` seals documents for their recipient organisations and opens them for
@@ -27,6 +28,7 @@ SURFACE = {
         "Documents",
         "Registration",
     ],
+    "gateway": ["OtherOrganisation", "refuse_other"],
     "identity": ["Action", "Actor", "ApiKeys", "Role", "Unauthenticated", "authorise"],
     "intake": ["Upload", "check_consignment_ref", "check_disclose", "check_fingerprint"],
     "outbox": ["Outbox"],
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
         Documents,
         Registration,
     )
+    from ledger.flows.gateway import OtherOrganisation, refuse_other
     from ledger.flows.identity import Action, Actor, ApiKeys, Role, Unauthenticated, authorise
     from ledger.flows.intake import (
         Upload,

@@ -40,6 +40,7 @@ from ledger.errors import (
 )
 from ledger.flows import views
 from ledger.flows.confidential import Confidential
+from ledger.flows.gateway import refuse_other
 from ledger.flows.identity import Action, Actor, Role, authorise
 from ledger.flows.intake import (
     Upload,
@@ -234,6 +235,8 @@ class Documents:
         check_consignment_ref(request.consignment_ref)
         self._check_signature(request, signature)
         self.rt.require_chain()
+        issuer_org = self.rt.registry.key_info(request.issuer).org_id
+        refuse_other(self.rt.settings.organisation, issuer_org, "relay signed requests")
         fingerprint = self.uploads.put(upload.source, sync=False)  # durable with the job
         if fingerprint.sha256_bytes != request.fingerprint or fingerprint.cid_bytes != request.cid:
             raise InvalidInput(

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, insert, or_, select, update
 
 from ledger.db import api_keys
 from ledger.errors import Conflict, Forbidden, InvalidInput, NotFound
+from ledger.flows.gateway import refuse_other
 
 
 class Role(StrEnum):
@@ -95,9 +96,12 @@ class ApiKeys:
     and interval under load); a revocation made by another process, or straight in the
     database, takes effect within that time, and this process's own ``revoke`` at once."""
 
-    def __init__(self, engine: Engine, ttl: float = 5.0) -> None:
+    def __init__(self, engine: Engine, ttl: float = 5.0, organisation: int | None = None) -> None:
+        """``organisation``: the one this gateway acts for (``Settings.organisation``); its
+        keys alone are issued and accepted, besides the consortium admin's."""
         self.engine = engine
         self.ttl = ttl
+        self.organisation = organisation
         self._cache: dict[str, tuple[Actor, float]] = {}
 
     def create(
@@ -106,6 +110,8 @@ class ApiKeys:
         """A new key; returns the actor and the full token, shown only this once."""
         if role != Role.ADMIN and org_id is None:
             raise InvalidInput(f"an API key of role {role.value} must belong to an organisation")
+        if role != Role.ADMIN:
+            refuse_other(self.organisation, org_id, "issue API keys")
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(24)
         with self.engine.begin() as conn:
@@ -141,6 +147,8 @@ class ApiKeys:
                 "unknown or revoked API key: ask your organisation's admin for a new one"
             )
         actor = Actor(row.key_id, row.label, Role(row.role), row.org_id, row.signing_key)
+        if actor.role != Role.ADMIN:
+            refuse_other(self.organisation, actor.org_id, "serve API keys")
         self._cache[token] = (actor, time.monotonic() + self.ttl)
         return actor
 

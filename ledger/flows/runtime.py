@@ -35,7 +35,8 @@ from ledger.content import open_store
 from ledger.datadir import keystore_secret, secure
 from ledger.db import make_engine
 from ledger.errors import ChainUnavailable, DeploymentError, Forbidden
-from ledger.flows.identity import ApiKeys
+from ledger.flows.gateway import check_held_keys, refuse_other
+from ledger.flows.identity import ApiKeys, Role
 from ledger.flows.outbox import Outbox
 from ledger.index import Indexer
 from ledger.ownership import Ownership, claim
@@ -136,7 +137,7 @@ class Runtime:
             registry,
             store,
             Outbox(engine, relaxed),
-            ApiKeys(engine),
+            ApiKeys(engine, organisation=settings.organisation),
             indexer,
             owner=owner,
         )
@@ -162,6 +163,9 @@ class Runtime:
                     raise Forbidden(
                         f"the service holds no signing key {keystore!r}: ask the admin to issue one"
                     )
+                if keystore != "deployer" and self.settings.organisation is not None:
+                    org = self.registry.key_info(account.address).org_id
+                    refuse_other(self.settings.organisation, org, f"sign with key {keystore}")
                 self._accounts[keystore] = account
             return self._accounts[keystore]
 
@@ -169,6 +173,16 @@ class Runtime:
         """Remember a key just created into ``keystore``: no need to unlock it again."""
         with self._accounts_lock:
             self._accounts.setdefault(keystore, account)
+
+    def check_gateway(self) -> None:
+        """As one organisation's gateway, refuse to serve while an API key is bound to
+        another organisation's signing key (``ledger.flows.gateway``); needs the chain."""
+        bindings = [
+            (f"API key {a.key_id} ({a.label})", a.signing_key)
+            for a in self.api_keys.list()
+            if a.role != Role.ADMIN and a.signing_key is not None
+        ]
+        check_held_keys(self.settings, self.registry, bindings)
 
     def sender(self, keystore: str) -> Sender:
         return self.registry.sender(self.account(keystore))
@@ -288,6 +302,8 @@ class Runtime:
         self._spawn("unlock-keys", self._unlock_keys)
         self.health.indexed = self.indexer.indexed_block()
         self.check_chain()
+        if self.chain_ok():  # else each key is checked when first unlocked (``account``)
+            self.check_gateway()
         self._spawn("chain-monitor", self._loop(self.check_chain, 0.5))
         self._indexing = True
         self._spawn("indexer", self._index_loop)
