@@ -201,6 +201,26 @@ class OrganisationIn(BaseModel):
 UnixTime = Annotated[int, Field(ge=0, le=MAX_TIME)]
 
 
+class EncryptionKeyIn(BaseModel):
+    public_key: str | None = Field(
+        default=None,
+        max_length=66,
+        description="The organisation's X25519 encryption public key, 64 hexadecimal digits; "
+        "unset: the service generates one and keeps it (for an organisation it serves)",
+    )
+
+
+class RecipientsIn(BaseModel):
+    organisations: list[Annotated[int, Field(ge=1, le=MAX_ORG_ID)]] = Field(
+        min_length=1, max_length=100, description="Organisation ids to wrap the document's key for"
+    )
+
+
+class RecipientsOut(BaseModel):
+    sha256: str
+    recipients: list[int]
+
+
 class KeyIn(BaseModel):
     address: str | None = Field(
         default=None,

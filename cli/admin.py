@@ -2,7 +2,7 @@
 
 Every task the REST API offers under ``/v1/admin`` is a thin command over it, run with the
 admin API key (``--key`` or ``TRADELEDGER_API_KEY``): organisations and their signing keys
-(``cli.organisations``), API keys (``cli.apikeys``). One task needs no API:
+(``cli.organisations``), their encryption keys (``cli.content``), API keys (``cli.apikeys``). One task needs no API:
 ``admin recover-key`` (also ``tradeledger admin-key``) issues an admin API key straight into
 the service database, the way back when the last one was lost or revoked; it needs what only
 the operator has, the data folder (or the database) and its settings.
@@ -18,9 +18,15 @@ from typer.models import CommandInfo
 
 from cli.apikeys import api_key_app
 from cli.client import errors_to_exit
+from cli.content import enc_key_app
 from cli.organisations import key_app, org_app
 
-GROUPS = (("org", org_app), ("key", key_app), ("api-key", api_key_app))
+GROUPS = (
+    ("org", org_app),
+    ("key", key_app),
+    ("enc-key", enc_key_app),
+    ("api-key", api_key_app),
+)
 
 admin_app = typer.Typer(no_args_is_help=True)
 

@@ -246,6 +246,20 @@ def register_files(
     doc_type: int = DocTypeOption,
     consignment: str = ConsignmentOption,
     metadata: str | None = MetadataOption,
+    recipients: str | None = typer.Option(
+        None,
+        "--recipients",
+        metavar="ORG_IDS",
+        help="Organisation ids (comma-separated) that may read the sealed document, besides "
+        "your own organisation and the service's corridor recipients.",
+    ),
+    disclose: str | None = typer.Option(
+        None,
+        "--disclose",
+        metavar="FIELDS",
+        help="Metadata fields (comma-separated) auditors may filter by in the clear: "
+        "country_of_origin, country_of_destination, hs_codes.",
+    ),
     batch: bool = typer.Option(
         False,
         "--batch",
@@ -269,11 +283,13 @@ def register_files(
     files = expand(paths)
     if batch and meta is not None:
         raise typer.BadParameter("--batch takes no --metadata (the batch endpoint has none)")
+    if batch and recipients:
+        raise typer.BadParameter("--batch takes no --recipients (batches are not sealed yet)")
     with Client(ctx) as client:
         rows = (
             _register_batch(client, files, doc_type, consignment)
             if batch
-            else (_register_each(client, files, doc_type, consignment, meta))
+            else (_register_each(client, files, doc_type, consignment, meta, recipients, disclose))
         )
     print_rows(rows, json_out)
     failed = [row for row in rows if row.failed]
@@ -287,12 +303,22 @@ def register_files(
 
 
 def _register_each(
-    client: Client, files: list[Path], doc_type: int, consignment: str, meta: str | None
+    client: Client,
+    files: list[Path],
+    doc_type: int,
+    consignment: str,
+    meta: str | None,
+    recipients: str | None = None,
+    disclose: str | None = None,
 ) -> list[Row]:
     rows: list[Row] = []
     data = {"doc_type": str(doc_type), "consignment_ref": consignment}
     if meta is not None:
         data["metadata"] = meta
+    if recipients:
+        data["recipients"] = recipients
+    if disclose:
+        data["disclose"] = disclose
     with _upload_bar(files) as (bar, task):
         for i, file in enumerate(files):
             bar.update(task, description=file.name)
@@ -521,22 +547,34 @@ def _verify_bundle(
 
 def _as_json(v: Any) -> dict[str, Any]:
     """A ``Verification`` in the shape of the service's answer (facts from the chain only)."""
+
     def issuer(i: Any) -> dict[str, Any]:
-        return {"key": i.key, "organisation_id": i.org_id, "organisation": i.name,
-                "country": i.country, "kind": i.kind}
+        return {
+            "key": i.key,
+            "organisation_id": i.org_id,
+            "organisation": i.name,
+            "country": i.country,
+            "kind": i.kind,
+        }
 
     r = v.record
     record = None
     if r is not None:
         record = {
-            "sha256": r.sha256, "cid": r.cid, "doc_type": r.doc_type,
-            "doc_type_name": r.doc_type_name, "consignment_ref": r.consignment_ref,
-            "metadata_cid": r.metadata_cid, "issuer": issuer(r.issuer), "status": r.status,
+            "sha256": r.sha256,
+            "cid": r.cid,
+            "doc_type": r.doc_type,
+            "doc_type_name": r.doc_type_name,
+            "consignment_ref": r.consignment_ref,
+            "metadata_cid": r.metadata_cid,
+            "issuer": issuer(r.issuer),
+            "status": r.status,
             "tx_hash": r.origin.tx_hash if r.origin else None,
             "block_number": r.origin.block_number if r.origin else None,
             "block_hash": r.origin.block_hash if r.origin else None,
             "log_index": r.origin.log_index if r.origin else None,
-            "registered_at": iso(r.registered_at), "batch_root": r.batch_root,
+            "registered_at": iso(r.registered_at),
+            "batch_root": r.batch_root,
         }
     return {
         "verdict": v.verdict.value,
@@ -545,9 +583,16 @@ def _as_json(v: Any) -> dict[str, Any]:
         "record": record,
         "issuer": issuer(r.issuer) if r is not None else None,
         "attestations": [
-            {"attestation_id": a.attestation_id, "sha256": a.fingerprint, "verdict": a.verdict,
-             "reference": a.customs_ref, "attested_at": iso(a.attested_at),
-             "revoked": a.revoked, "attester": issuer(a.attester), "tx_hash": a.origin.tx_hash}
+            {
+                "attestation_id": a.attestation_id,
+                "sha256": a.fingerprint,
+                "verdict": a.verdict,
+                "reference": a.customs_ref,
+                "attested_at": iso(a.attested_at),
+                "revoked": a.revoked,
+                "attester": issuer(a.attester),
+                "tx_hash": a.origin.tx_hash,
+            }
             for a in v.attestations
         ],
         "tampered": list(v.tampered),

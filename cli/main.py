@@ -7,6 +7,7 @@ import typer
 from cli import admin, chain, documents, keys, offline, serve
 from cli.audit import register as register_audit
 from cli.cid import register as register_cid
+from cli.content import register as register_content
 from cli.index import register as register_index
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ admin.register(app)
 offline.register(app)
 register_index(app)
 register_audit(app)
+register_content(app)
 
 
 def main() -> None:

@@ -132,6 +132,12 @@ class Settings(BaseSettings):
         description="Base URL the public sees the service at, printed on verification slips "
         "and in QR codes (e.g. https://ledger.example.org). Unset: http://host:port.",
     )
+    corridor_recipients: list[int] = Field(
+        default_factory=list,
+        description="Organisation ids every registration is also sealed for besides the "
+        "issuer, e.g. the destination customs of this gateway's corridor (JSON list: [3]). "
+        "Each needs an admitted encryption key.",
+    )
     port: int = Field(default=8000, description="Port the service listens on.")
     max_upload_bytes: int = Field(
         default=64 * 1024 * 1024, gt=0, description="Largest accepted document (413 above)."

@@ -218,6 +218,44 @@ outbox_members = Table(
 )
 
 
+encryption_keys = Table(
+    "encryption_keys",
+    metadata,
+    # Organisations' X25519 encryption public keys (issue 16), admitted by the admin (or
+    # created for an organisation this gateway serves); the newest unretired one is current.
+    Column("key_id", Integer, primary_key=True, autoincrement=True),
+    Column("org_id", Integer, nullable=False, index=True),
+    Column("public_key", String(64), nullable=False, unique=True),  # 32 bytes, hex
+    Column("added_at", BigInteger, nullable=False),
+    Column("retired_at", BigInteger),
+)
+
+envelopes = Table(
+    "envelopes",
+    metadata,
+    # A sealed document's key wrapped per recipient (ledger.sealing.Envelope, JSON), written
+    # before its registration job; the recipients' organisation ids, and what the issuer
+    # disclosed to auditors (JSON object), beside it.
+    Column("fingerprint", String(64), primary_key=True),
+    Column("envelope", Text, nullable=False),
+    Column("recipients", Text, nullable=False),  # JSON list of org ids, in order of wrapping
+    Column("disclosed", Text),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+
+disclosures = Table(
+    "disclosures",
+    metadata,
+    # Metadata fields of a sealed document that its issuer disclosed to auditors (issue 16):
+    # one row per value (an HS code without dots), so the auditors' queries filter by them.
+    Column("fingerprint", String(64), primary_key=True),
+    Column("field", String(32), primary_key=True),  # country_of_origin, ..., hs_code
+    Column("value", String(32), primary_key=True),
+    Index("ix_disclosures_field_value", "field", "value"),
+)
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 

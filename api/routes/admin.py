@@ -10,14 +10,14 @@ from fastapi import APIRouter, Path
 from sqlalchemy import select
 from web3 import Web3
 
-from api.deps import ActorDep, RuntimeDep
+from api.deps import ActorDep, DocumentsDep, RuntimeDep
 from api.errors import documented
-from api.schemas import ApiKeyIn, ApiKeyOut, KeyIn, OrganisationIn
+from api.schemas import ApiKeyIn, ApiKeyOut, EncryptionKeyIn, KeyIn, OrganisationIn
 from ledger import times
 from ledger.chain import create_key, fund_from_dev_account
 from ledger.db import keys, organisations
 from ledger.errors import ContractError, InvalidInput, Unavailable
-from ledger.flows import Action, Role, authorise, refuse_other
+from ledger.flows import Action, Role, authorise, check_public_key, refuse_other
 from ledger.types import MAX_ORG_ID, OrgKind
 
 router = APIRouter(
@@ -121,6 +121,46 @@ def add_key(
         "valid_until": times.iso(valid_until),
         "tx_hash": sent.tx_hash.to_0x_hex(),
     }
+
+
+@router.post("/organisations/{org_id}/encryption-keys", status_code=201)
+def add_encryption_key(
+    org_id: Annotated[int, Path(ge=1, le=MAX_ORG_ID, description="Organisation id")],
+    body: EncryptionKeyIn,
+    docs: DocumentsDep,
+    actor: ActorDep,
+) -> dict[str, object]:
+    """Admit the organisation's X25519 encryption public key (``public_key``, 64 hex digits,
+    from `tradeledger admin encryption-key create` on its own gateway), or else generate one
+    here, kept in the encrypted keystore ``org-<id>``. It becomes the current key: documents
+    registered from now on are wrapped for it; the earlier key is retired (no new wraps)."""
+    authorise(actor, Action.ADMINISTER)
+    sealing = docs.confidential
+    if body.public_key is None:
+        refuse_other(docs.rt.settings.organisation, org_id, "generate and hold encryption keys")
+        public = sealing.ensure_own_key(org_id)
+    else:
+        public = check_public_key(body.public_key)
+        sealing.admit_key(org_id, public)
+    return {"org_id": org_id, "public_key": public.hex(), "generated_here": body.public_key is None}
+
+
+@router.get("/organisations/{org_id}/encryption-keys")
+def list_encryption_keys(
+    org_id: Annotated[int, Path(ge=1, le=MAX_ORG_ID, description="Organisation id")],
+    docs: DocumentsDep,
+    actor: ActorDep,
+) -> list[dict[str, object]]:
+    """The organisation's encryption keys, oldest first; the one not retired is current."""
+    authorise(actor, Action.ADMINISTER)
+    return [
+        {
+            "public_key": k.public_key,
+            "added_at": times.iso(k.added_at),
+            "retired_at": None if k.retired_at is None else times.iso(k.retired_at),
+        }
+        for k in docs.confidential.keys_of(org_id)
+    ]
 
 
 @router.post("/keys/{address}/retire")

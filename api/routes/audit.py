@@ -58,6 +58,18 @@ def document_filter(
     verdict: str | None = None,
     time_from: From = None,
     time_to: To = None,
+    country_of_origin: Annotated[
+        str | None,
+        Query(
+            min_length=2,
+            max_length=2,
+            description="ISO 3166-1 alpha-2, as the issuer disclosed it to auditors",
+        ),
+    ] = None,
+    hs_code: Annotated[
+        str | None,
+        Query(max_length=13, description="HS code as disclosed by the issuer, e.g. 1101.00"),
+    ] = None,
 ) -> queries.DocumentFilter:
     """The document filters of the query string (shared by the page and the exports)."""
     return queries.DocumentFilter(
@@ -69,6 +81,8 @@ def document_filter(
         verdict,
         times.unix(time_from),
         times.unix(time_to),
+        country_of_origin,
+        hs_code,
     ).check()
 
 
@@ -102,7 +116,8 @@ def documents(
         ),
     ] = "json",
 ) -> Any:
-    """Documents filtered by issuer, type, consignment, status, attester, verdict and time."""
+    """Documents filtered by issuer, type, consignment, status, attester, verdict, time, and
+    the metadata fields issuers disclosed to auditors (country of origin, HS code)."""
     authorise(actor, Action.AUDIT)
     if format == "csv":
         return StreamingResponse(

@@ -21,6 +21,8 @@ from api.schemas import (
     DocumentDetailsOut,
     DocumentOut,
     HistoryOut,
+    RecipientsIn,
+    RecipientsOut,
     RelayRequestIn,
     RevokeRequest,
 )
@@ -28,7 +30,15 @@ from ledger.chain import RegisterRequest
 from ledger.cid import Cid
 from ledger.content import Fingerprint, hash_stream
 from ledger.errors import InvalidInput
-from ledger.flows import Actor, Documents, TooLarge, Upload, check_fingerprint
+from ledger.flows import (
+    Actor,
+    Documents,
+    TooLarge,
+    Upload,
+    check_disclose,
+    check_fingerprint,
+    check_recipients,
+)
 from ledger.types import MAX_DOC_TYPE, RevocationReason, Verdict
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -42,6 +52,21 @@ ConsignmentRef = Annotated[
 ]
 Metadata = Annotated[
     str | None, Form(description="JSON object: exporter, consignee, countries, HS codes…")
+]
+Disclose = Annotated[
+    str | None,
+    Form(
+        description="Metadata fields (comma-separated) the auditors' index may keep in the "
+        "clear so auditors can filter by them: country_of_origin, country_of_destination, "
+        "hs_codes"
+    ),
+]
+Recipients = Annotated[
+    str | None,
+    Form(
+        description="Organisation ids (comma-separated) the document is also sealed for, "
+        "besides the issuer's own organisation and the gateway's corridor recipients"
+    ),
 ]
 
 
@@ -95,10 +120,21 @@ def register(
     doc_type: DocType,
     consignment_ref: ConsignmentRef,
     metadata: Metadata = None,
+    recipients: Recipients = None,
+    disclose: Disclose = None,
 ) -> Response:
-    """Register one document: its bytes are stored, fingerprinted and notarised on chain."""
+    """Register one document: its bytes are stored sealed (only its recipient organisations
+    can read them), fingerprinted and notarised on chain."""
     check_length(request)
-    result = docs.register(actor, Upload(file.file, doc_type, consignment_ref, _metadata(metadata)))
+    upload = Upload(
+        file.file,
+        doc_type,
+        consignment_ref,
+        _metadata(metadata),
+        check_recipients(recipients),
+        check_disclose(disclose),
+    )
+    result = docs.register(actor, upload)
     return _answer(DocumentOut.of(result.record, lang), result.created)
 
 
@@ -238,6 +274,52 @@ def get_document(sha256: str, docs: DocumentsDep, lang: LangDep) -> DocumentDeta
     )
 
 
+@router.post(
+    "/{sha256}/recipients",
+    response_model=RecipientsOut,
+    responses=documented(401, 403, 404, 422, 503),
+)
+def add_recipients(
+    sha256: str, body: RecipientsIn, docs: DocumentsDep, actor: ActorDep
+) -> RecipientsOut:
+    """The issuing organisation wraps the document's key for more organisations; nothing is
+    uploaded again and the CID stays. (A removed recipient just gets no new wraps.)"""
+    sha = check_fingerprint(sha256)
+    return RecipientsOut(sha256=sha, recipients=docs.add_recipients(actor, sha, body.organisations))
+
+
+@router.get(
+    "/{sha256}/sealed",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            }
+        },
+        **documented(401, 403, 404, 422, 502, 503),
+    },
+)
+def sealed(sha256: str, docs: DocumentsDep, actor: ActorDep) -> StreamingResponse:
+    """The stored sealed object (what the CID names), for a recipient to decrypt itself
+    (`tradeledger content get ... --key`); anyone may fetch the same bytes from IPFS."""
+    chunks, _ = docs.sealed(actor, sha256)
+    return StreamingResponse(chunks, media_type="application/octet-stream")
+
+
+@router.get("/{sha256}/envelope", responses=documented(401, 403, 404, 422, 503))
+def envelope(sha256: str, docs: DocumentsDep, actor: ActorDep) -> dict[str, Any]:
+    """The document's key wrapped for each recipient organisation (docs/confidential.md)."""
+    _, env = docs.sealed(actor, sha256)
+    return env
+
+
+@router.get("/{sha256}/metadata", responses=documented(401, 403, 404, 422, 502, 503))
+def metadata_of(sha256: str, docs: DocumentsDep, actor: ActorDep) -> dict[str, Any]:
+    """The metadata JSON the issuer sent, decrypted for a recipient organisation."""
+    return docs.metadata(actor, sha256)
+
+
 @router.get(
     "/{sha256}/content",
     response_class=StreamingResponse,
@@ -251,7 +333,8 @@ def get_document(sha256: str, docs: DocumentsDep, lang: LangDep) -> DocumentDeta
     },
 )
 def content(sha256: str, docs: DocumentsDep, actor: ActorDep) -> StreamingResponse:
-    """The document's bytes from the content store (issuing organisation, customs, auditors, admin)."""
+    """The document's plain bytes, decrypted for a caller whose organisation is one of its
+    recipients (403 naming why for others); checked against the fingerprint first."""
     chunks = docs.content(actor, sha256)
     return StreamingResponse(
         chunks,
@@ -336,12 +419,20 @@ def supersede(
     doc_type: DocType,
     consignment_ref: ConsignmentRef,
     metadata: Metadata = None,
+    recipients: Recipients = None,
+    disclose: Disclose = None,
 ) -> Response:
     """Register an amended document that replaces this one."""
     check_length(request)
-    result = docs.supersede(
-        actor, sha256, Upload(file.file, doc_type, consignment_ref, _metadata(metadata))
+    upload = Upload(
+        file.file,
+        doc_type,
+        consignment_ref,
+        _metadata(metadata),
+        check_recipients(recipients),
+        check_disclose(disclose),
     )
+    result = docs.supersede(actor, sha256, upload)
     return _answer(DocumentOut.of(result.record, lang), result.created)
 
 

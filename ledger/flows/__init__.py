@@ -5,7 +5,8 @@
 organisation refuses to do for another; ``documents`` holds the document
 flows (``intake`` checks what callers send, ``uploads`` stores it, ``jobs`` submits it
 through the durable ``outbox``, ``reconcile`` keeps what was acknowledged on the canonical
-chain until it is final, ``views`` shows acknowledged work); ``verify`` answers
+chain until it is final, ``views`` shows acknowledged work); ``confidential`` seals
+documents for their recipient organisations and opens them for those; ``verify`` answers
 verdicts and evidence bundles, ``bundleproofs`` adds a v2 bundle's offline proofs and
 ``offline`` checks them with no network; ``did`` gives each organisation a did:web
 document, ``credentials`` each registration a Verifiable Credential and each organisation
@@ -22,6 +23,7 @@ from ledger.surface import lazy, names
 
 SURFACE = {
     "bundleproofs": ["prove_bundle"],
+    "confidential": ["Confidential", "check_public_key", "check_recipients", "keystore_name"],
     "credentials": ["decode_bits", "issue", "status_list"],
     "demo": ["ensure_demo"],
     "did": ["did_document", "did_of", "did_url"],
@@ -34,7 +36,7 @@ SURFACE = {
     ],
     "gateway": ["OtherOrganisation", "refuse_other"],
     "identity": ["Action", "Actor", "ApiKeys", "Role", "Unauthenticated", "authorise"],
-    "intake": ["Upload", "check_consignment_ref", "check_fingerprint"],
+    "intake": ["Upload", "check_consignment_ref", "check_disclose", "check_fingerprint"],
     "offline": ["check_bundle_offline"],
     "outbox": ["Outbox"],
     "runtime": ["Runtime"],
@@ -46,6 +48,12 @@ __getattr__ = lazy(__name__, SURFACE, globals())
 
 if TYPE_CHECKING:
     from ledger.flows.bundleproofs import prove_bundle
+    from ledger.flows.confidential import (
+        Confidential,
+        check_public_key,
+        check_recipients,
+        keystore_name,
+    )
     from ledger.flows.credentials import decode_bits, issue, status_list
     from ledger.flows.demo import ensure_demo
     from ledger.flows.did import did_document, did_of, did_url
@@ -58,7 +66,12 @@ if TYPE_CHECKING:
     )
     from ledger.flows.gateway import OtherOrganisation, refuse_other
     from ledger.flows.identity import Action, Actor, ApiKeys, Role, Unauthenticated, authorise
-    from ledger.flows.intake import Upload, check_consignment_ref, check_fingerprint
+    from ledger.flows.intake import (
+        Upload,
+        check_consignment_ref,
+        check_disclose,
+        check_fingerprint,
+    )
     from ledger.flows.offline import check_bundle_offline
     from ledger.flows.outbox import Outbox
     from ledger.flows.runtime import Runtime

@@ -1,5 +1,6 @@
 """Demo organisations for a local ledger: an exporter, a chamber of commerce, a border
-customs office and an auditor, each with a signing key on chain and an API key.
+customs office and an auditor, each with a signing key on chain, an encryption key (its
+X25519 keystore ``org-<id>``, public key admitted) and an API key.
 
 ``ensure_demo`` is idempotent: the first run admits the organisations and writes the
 credentials to ``data_dir/demo-credentials.json`` (mode 600); later runs read them back.
@@ -13,8 +14,10 @@ import os
 from typing import Any
 
 from ledger.chain import fund_from_dev_account, load_or_create_key
+from ledger.flows.confidential import Confidential
 from ledger.flows.identity import Role
 from ledger.flows.runtime import Runtime
+from ledger.flows.uploads import Uploads
 from ledger.types import OrgKind
 
 DEMO_ORGS = [
@@ -38,6 +41,7 @@ def ensure_demo(rt: Runtime) -> dict[str, Any]:
     creds = {"contract": rt.registry.address, "api_keys": {}}
     _, token = rt.api_keys.create("Demo consortium admin", Role.ADMIN, None, "deployer")
     creds["api_keys"]["admin"] = token
+    sealing = Confidential(rt, Uploads(rt.store, rt.settings.max_upload_bytes))
     for slug, name, country, kind, role in DEMO_ORGS:
         org_id, _ = rt.registry.admit_organisation(admin, name, country, kind)
         keystore = f"demo-{slug}"
@@ -52,6 +56,7 @@ def ensure_demo(rt: Runtime) -> dict[str, Any]:
             "org_id": org_id,
             "name": name,
             "key": account.address,
+            "encryption_key": sealing.ensure_own_key(org_id).hex(),
         }
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -39,6 +39,7 @@ from ledger.errors import (
     Unavailable,
 )
 from ledger.flows import views
+from ledger.flows.confidential import Confidential
 from ledger.flows.gateway import refuse_other
 from ledger.flows.identity import Action, Actor, Role, authorise
 from ledger.flows.intake import (
@@ -99,6 +100,7 @@ class Documents:
         self.jobs = Jobs(rt)
         self.reconciler = Reconciler(rt)
         self.uploads = Uploads(rt.store, rt.settings.max_upload_bytes)
+        self.confidential = Confidential(rt, self.uploads)
 
     def resume_pending(self) -> int:
         """The outbox worker's step: re-check acknowledged work against the canonical chain
@@ -142,13 +144,62 @@ class Documents:
         return views.batch_member(self.rt.engine, batch, manifest, position)
 
     def content(self, actor: Actor | None, sha256: str) -> Iterator[bytes]:
+        """The plain content: decrypted for a recipient organisation (403 for others); a
+        document stored in the clear (batch members, relayed) as before."""
         actor = authorise(actor, Action.READ_CONTENT)
         record = self.get(sha256).record
+        if self.confidential.envelope(record.sha256) is not None:
+            return self.confidential.open_content(actor, record.sha256, record.cid)
         if actor.role in (Role.EXPORTER, Role.ISSUER) and actor.org_id != record.issuer.org_id:
             raise Forbidden(
                 "only the issuing organisation, customs, auditors and the admin may read this content"
             )
         return self.rt.store.get(record.cid)  # type: ignore[attr-defined]
+
+    def add_recipients(self, actor: Actor | None, sha256: str, org_ids: list[int]) -> list[int]:
+        """The issuing organisation wraps a sealed document's key for more organisations."""
+        actor = authorise(actor, Action.REGISTER)
+        record = self.get(sha256).record
+        if actor.org_id != record.issuer.org_id:
+            raise Forbidden("only the issuing organisation may add recipients to a document")
+        return self.confidential.add_recipients(actor, record.sha256, org_ids)
+
+    def metadata(self, actor: Actor | None, sha256: str) -> dict[str, Any]:
+        """The metadata the issuer sent, decrypted for a recipient organisation."""
+        actor = authorise(actor, Action.READ_CONTENT)
+        record = self.get(sha256).record
+        if record.metadata_cid is None:
+            raise NotFound(f"document {record.sha256} was registered without metadata")
+        found = self.confidential.envelope(record.sha256)
+        if found is None:
+            raise NotFound(
+                f"document {record.sha256} was not stored sealed: its metadata is at "
+                f"{record.metadata_cid} on the content store"
+            )
+        if actor.role == Role.AUDITOR and actor.org_id not in found[1]:
+            disclosed = self.confidential.disclosed(record.sha256)
+            if not disclosed:
+                raise Forbidden(
+                    "the issuer disclosed no metadata of this confidential document to "
+                    "auditors, and your organisation is not one of its recipients"
+                )
+            return {**disclosed, "disclosed_to_auditors": True}
+        return self.confidential.open_metadata(actor, record.sha256, record.metadata_cid)
+
+    def sealed(self, actor: Actor | None, sha256: str) -> tuple[Iterator[bytes], dict[str, Any]]:
+        """The stored sealed object and the envelope (with the recipients' organisation
+        ids), for a recipient that decrypts with its own key."""
+        authorise(actor, Action.READ_CONTENT)
+        record = self.get(sha256).record
+        found = self.confidential.envelope(record.sha256)
+        if found is None:
+            raise NotFound(
+                f"document {record.sha256} was stored in the clear (a batch member or a relayed "
+                "document): read its content instead"
+            )
+        env, recipients = found
+        chunks: Iterator[bytes] = self.rt.store.get(record.cid)  # type: ignore[attr-defined]
+        return chunks, {**env.to_json(), "cid": record.cid, "recipients": recipients}
 
     # ------------------------------------------------------------ registration
 
@@ -358,14 +409,18 @@ class Documents:
         ref = check_consignment_ref(upload.consignment_ref)
         metadata = check_metadata(upload.metadata)
         self.rt.require_chain()
-        fingerprint = self.uploads.put(upload.source, sync=False)  # durable with the job
+        sealed = self.confidential.seal(
+            actor, upload.source, metadata, list(upload.recipients), upload.disclose
+        )
+        fingerprint = sealed.fingerprint
         self._refuse_duplicate(fingerprint.sha256)
+        self.confidential.record(sealed)
         return {
             "fingerprint": fingerprint.sha256,
             "cid": fingerprint.cid,
             "doc_type": doc_type,
             "consignment_ref": ref,
-            "metadata_cid": self.uploads.put_json(metadata, sync=False),
+            "metadata_cid": sealed.metadata_cid,
             "signing_key": actor.signing_key,
             "issuer": self._issuer_key(actor),
         }

@@ -6,13 +6,14 @@ that says what to send instead. ``Upload`` is one document of a request as the c
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from ledger.errors import InvalidInput
 
 MAX_REF_LENGTH = 128
+DISCLOSABLE = ("country_of_origin", "country_of_destination", "hs_codes")
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Upload:
     doc_type: int
     consignment_ref: str
     metadata: dict[str, Any] | None = None
+    recipients: Sequence[int] = ()  # organisation ids to seal for, besides the defaults
+    disclose: Sequence[str] = ()  # metadata fields the auditors' index may keep (DISCLOSABLE)
 
 
 def check_fingerprint(sha256: str) -> str:
@@ -71,3 +74,33 @@ def check_metadata(metadata: dict[str, Any] | None) -> dict[str, Any] | None:
         if not (digits.isdigit() and 4 <= len(digits) <= 10):
             raise InvalidInput(f"metadata.hs_codes: {code!r} is not an HS code (e.g. 1101.00)")
     return metadata
+
+
+def check_disclose(text: str | None) -> tuple[str, ...]:
+    """Metadata field names, comma-separated, that the issuer discloses to auditors."""
+    fields = tuple(dict.fromkeys(p for p in (text or "").replace(" ", "").split(",") if p))
+    for name in fields:
+        if name not in DISCLOSABLE:
+            raise InvalidInput(
+                f"disclose: {name!r} cannot be disclosed to auditors; choose among "
+                f"{', '.join(DISCLOSABLE)}"
+            )
+    return fields
+
+
+def disclosed_rows(metadata: dict[str, Any] | None, fields: Sequence[str]) -> list[tuple[str, str]]:
+    """(field, value) pairs of ``metadata`` for the disclosed ``fields``; an HS code
+    without its dots (``hs_code``). A field the metadata lacks is refused."""
+    rows: list[tuple[str, str]] = []
+    for name in fields:
+        value = (metadata or {}).get(name)
+        if value in (None, "", []):
+            raise InvalidInput(
+                f"disclose names {name}, but the metadata has none: add it to the metadata "
+                "or leave it out of disclose"
+            )
+        if name == "hs_codes":
+            rows += [("hs_code", str(code).replace(".", "")) for code in value]
+        else:
+            rows.append((name, str(value)))
+    return list(dict.fromkeys(rows))

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from io import BytesIO
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from ledger.content import Fingerprint
 from ledger.errors import InvalidInput
+from ledger.sealing import DocumentKey, Kind, Sealer
 
 Source = BinaryIO | Iterable[bytes]
 
@@ -72,6 +73,18 @@ class Uploads:
             raise InvalidInput("the file is empty: upload the document's bytes")
         return fingerprint
 
+    def put_sealed(
+        self, source: Source, key: DocumentKey, kind: Kind = Kind.CONTENT, sync: bool = True
+    ) -> Fingerprint:
+        """Store ``source`` sealed with ``key`` in the same single pass: the answer's
+        ``sha256`` and ``size`` are the plain file's (its fingerprint), its ``cid`` the
+        stored sealed object's. The store never sees a plain byte."""
+        sealer = Sealer(cast(BinaryIO, LimitedReader(source, self.limit)), key, kind)
+        stored: Fingerprint = self.store.put(sealer, sync=sync)
+        if sealer.size == 0:
+            raise InvalidInput("the file is empty: upload the document's bytes")
+        return Fingerprint(sealer.sha256, stored.cid, sealer.size)
+
     def put_many(self, sources: Iterable[Source]) -> list[Fingerprint]:
         """Store every source in turn (each read to its end before the next is asked for);
         the embedded store does it with the disk syncs of one, unpinned until ``pin_many``.
@@ -93,9 +106,14 @@ class Uploads:
         if pin_many is not None:
             pin_many(cids)
 
-    def put_json(self, value: dict[str, Any] | None, sync: bool = True) -> str | None:
-        """Store a JSON document in canonical form (sorted keys, no spaces); its CID."""
+    def put_json(
+        self, value: dict[str, Any] | None, sync: bool = True, key: DocumentKey | None = None
+    ) -> str | None:
+        """Store a JSON document in canonical form (sorted keys, no spaces), sealed as
+        metadata with ``key`` if given; its CID."""
         if value is None:
             return None
         body = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        if key is not None:
+            return self.put_sealed(BytesIO(body.encode()), key, Kind.METADATA, sync).cid
         return self.put(BytesIO(body.encode()), sync).cid

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, exists, func, or_, select
 from sqlalchemy.sql import Select
 
-from ledger.db import attestations, documents, events, organisations
+from ledger.db import attestations, disclosures, documents, events, organisations
 from ledger.doctypes import DOCUMENT_TYPES
 from ledger.errors import InvalidInput
 from ledger.times import iso
@@ -40,6 +40,8 @@ class DocumentFilter:
     verdict: str | None = None
     time_from: int | None = None  # unix seconds, inclusive
     time_to: int | None = None  # unix seconds, exclusive
+    country_of_origin: str | None = None  # as disclosed by the issuer (issue 16)
+    hs_code: str | None = None  # as disclosed, dots ignored
 
     def check(self) -> DocumentFilter:
         if self.status is not None and self.status not in STATUSES:
@@ -131,6 +133,17 @@ def _documents_query(f: DocumentFilter) -> Select[Any]:
         conds.append(time >= f.time_from)
     if f.time_to is not None:
         conds.append(time < f.time_to)
+    for field, value in (
+        ("country_of_origin", f.country_of_origin),
+        ("hs_code", None if f.hs_code is None else f.hs_code.replace(".", "")),
+    ):
+        if value is not None:
+            x = disclosures.c
+            conds.append(
+                exists().where(
+                    x.fingerprint == d.fingerprint, x.field == field, x.value == value.upper()
+                )
+            )
     if attested:
         conds += [a.org_id == f.attester_org_id, a.verdict == f.verdict]
     elif f.attester_org_id is not None or f.verdict is not None:

@@ -159,6 +159,9 @@ class Service:
         return body
 
 
+CORRIDOR_CUSTOMS = 3
+
+
 def make_settings(data_dir: Path, port: int, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": data_dir,
@@ -171,6 +174,8 @@ def make_settings(data_dir: Path, port: int, **overrides: Any) -> Settings:
         "database_url": None,
         "keystore_secret": "tests-only-keystore-secret",
         "deployer_key": None,
+        # the demo's customs office (admitted third on a fresh chain; checked in open_service)
+        "corridor_recipients": [CORRIDOR_CUSTOMS],
     }
     values.update(overrides)
     return Settings(**values)
@@ -186,6 +191,7 @@ def open_service(data_dir: Path, **overrides: Any) -> Service:
         ensure_deployed(settings)
         service = Service(settings, chain)
         service.start()
+        assert service.creds["organisations"]["customs"]["org_id"] == CORRIDOR_CUSTOMS
     except BaseException:
         chain.stop()
         raise

@@ -250,7 +250,7 @@ def test_restart_with_pending_work(fresh_svc: Callable[..., Service]) -> None:
     assert svc.verdict(sha)["verdict"] == "VALID"
     assert svc.verdict(first["sha256"])["verdict"] == "VALID"
     wait_until(lambda: _health(svc)[1]["pending"] == 0, what="the outbox to drain")
-    c = svc.http.get(f"/v1/documents/{sha}/content", headers=svc.auth("auditor"))
+    c = svc.http.get(f"/v1/documents/{sha}/content", headers=svc.auth("customs"))
     assert c.status_code == 200 and c.content == content
 
     # the batch was anchored once, and each member is found with its proof

@@ -70,10 +70,13 @@ def test_register_read_content_and_verify(svc: Service) -> None:
     assert got["record"]["tx_hash"] == rec["tx_hash"]
     assert [h["what"] for h in got["history"]] == ["registered"]
 
-    for who in ("exporter", "customs", "auditor", "admin"):
+    for who in ("exporter", "customs"):  # the issuer and the corridor's customs: recipients
         c = svc.http.get(f"/v1/documents/{rec['sha256']}/content", headers=svc.auth(who))
         assert c.status_code == 200, (who, c.text)
         assert c.content == content
+    for who in ("auditor", "admin"):  # sealed: not recipients (tests/api/test_confidential.py)
+        c = svc.http.get(f"/v1/documents/{rec['sha256']}/content", headers=svc.auth(who))
+        assert c.status_code == 403, (who, c.text)
 
     v = svc.verdict(rec["sha256"])
     assert v["verdict"] == "VALID" and v["issuer"]["kind"] == "exporter", v

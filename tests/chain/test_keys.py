@@ -60,7 +60,9 @@ def test_outside_demo_mode_there_is_no_generated_secret(tmp_path: Path) -> None:
     with pytest.raises(Misconfigured) as refused:
         load_or_create_key(settings, "k")
     message = str(refused.value)
-    assert "TRADELEDGER_KEYSTORE_SECRET" in message and "TRADELEDGER_KEYSTORE_SECRET_FILE" in message
+    assert (
+        "TRADELEDGER_KEYSTORE_SECRET" in message and "TRADELEDGER_KEYSTORE_SECRET_FILE" in message
+    )
     assert "TRADELEDGER_DEMO=1" in message
     assert not (tmp_path / "data" / "secret").exists()
     assert not keystore_path(settings, "k").exists()

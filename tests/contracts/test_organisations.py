@@ -135,7 +135,12 @@ def test_add_zero_address_key(world: World) -> None:
 def test_add_key_with_bad_window(world: World) -> None:
     key = new_key(world)
     now = world.now()
-    for valid_from, valid_until in [(now + 10, now + 10), (now + 10, now + 5), (1, now - 1), (0, now + 100)]:
+    for valid_from, valid_until in [
+        (now + 10, now + 10),
+        (now + 10, now + 5),
+        (1, now - 1),
+        (0, now + 100),
+    ]:
         with pytest.raises(ContractError) as e:
             world.registry.add_key(
                 world.sender("admin"), world.orgs["exporter"], key.address, valid_from, valid_until

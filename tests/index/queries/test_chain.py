@@ -125,7 +125,8 @@ def test_exports_parse_back_to_the_rows_of_the_query(scenario: Scenario, tmp_pat
     for row, item in zip(rows, items, strict=True):
         flat = queries._flat(item)
         assert row == {
-            k: "" if flat[k] is None else str(queries.csv_cell(flat[k])) for k in queries.CSV_COLUMNS
+            k: "" if flat[k] is None else str(queries.csv_cell(flat[k]))
+            for k in queries.CSV_COLUMNS
         }
 
 
