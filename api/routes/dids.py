@@ -22,6 +22,8 @@ router = APIRouter(tags=["identity"])
 
 
 def _jwt_response(description: str) -> dict[int | str, dict[str, object]]:
+    """200 as a compact JWS; errors as the usual JSON (so no ``response_class`` here: it
+    would document them as text too)."""
     return {
         200: {"description": description, "content": {VC_MEDIA_TYPE: {"schema": {"type": "string"}}}},
         **documented(404, 409, 422, 503),
@@ -56,7 +58,6 @@ def did_json(org_id: OrgId, rt: RuntimeDep) -> JSONResponse:
 
 @router.get(
     "/orgs/{org_id}/status/revocation",
-    response_class=PlainTextResponse,
     responses=_jwt_response("The organisation's revocation status list credential (VC-JOSE-COSE)"),
 )
 def revocation_list(org_id: OrgId, rt: RuntimeDep) -> PlainTextResponse:
@@ -73,7 +74,6 @@ def revocation_list(org_id: OrgId, rt: RuntimeDep) -> PlainTextResponse:
 
 @router.get(
     "/v1/documents/{sha256}/credential",
-    response_class=PlainTextResponse,
     responses=_jwt_response("The registration as a Verifiable Credential 2.0 (VC-JOSE-COSE)"),
 )
 def credential(sha256: str, rt: RuntimeDep) -> PlainTextResponse:
