@@ -303,15 +303,14 @@ def add_recipients(
 def sealed(sha256: str, docs: DocumentsDep, actor: ActorDep) -> StreamingResponse:
     """The stored sealed object (what the CID names), for a recipient to decrypt itself
     (`tradeledger content get ... --key`); anyone may fetch the same bytes from IPFS."""
-    chunks, _ = docs.sealed(actor, sha256)
+    chunks = docs.sealed(actor, sha256)
     return StreamingResponse(chunks, media_type="application/octet-stream")
 
 
 @router.get("/{sha256}/envelope", responses=documented(401, 403, 404, 422, 503))
 def envelope(sha256: str, docs: DocumentsDep, actor: ActorDep) -> dict[str, Any]:
     """The document's key wrapped for each recipient organisation (docs/confidential.md)."""
-    _, env = docs.sealed(actor, sha256)
-    return env
+    return docs.envelope(actor, sha256)
 
 
 @router.get("/{sha256}/metadata", responses=documented(401, 403, 404, 422, 502, 503))

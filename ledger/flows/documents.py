@@ -186,9 +186,9 @@ class Documents:
             return {**disclosed, "disclosed_to_auditors": True}
         return self.confidential.open_metadata(actor, record.sha256, record.metadata_cid)
 
-    def sealed(self, actor: Actor | None, sha256: str) -> tuple[Iterator[bytes], dict[str, Any]]:
-        """The stored sealed object and the envelope (with the recipients' organisation
-        ids), for a recipient that decrypts with its own key."""
+    def envelope(self, actor: Actor | None, sha256: str) -> dict[str, Any]:
+        """The envelope of a sealed document (its key wrapped per recipient, with the
+        recipients' organisation ids and the CID of the sealed object)."""
         authorise(actor, Action.READ_CONTENT)
         record = self.get(sha256).record
         found = self.confidential.envelope(record.sha256)
@@ -198,8 +198,13 @@ class Documents:
                 "document): read its content instead"
             )
         env, recipients = found
-        chunks: Iterator[bytes] = self.rt.store.get(record.cid)  # type: ignore[attr-defined]
-        return chunks, {**env.to_json(), "cid": record.cid, "recipients": recipients}
+        return {**env.to_json(), "cid": record.cid, "recipients": recipients}
+
+    def sealed(self, actor: Actor | None, sha256: str) -> Iterator[bytes]:
+        """The stored sealed object, for a recipient that decrypts with its own key."""
+        cid = self.envelope(actor, sha256)["cid"]
+        chunks: Iterator[bytes] = self.rt.store.get(cid)  # type: ignore[attr-defined]
+        return chunks
 
     # ------------------------------------------------------------ registration
 
